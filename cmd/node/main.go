@@ -1,0 +1,79 @@
+// Command node runs crvnode: one binary that gives a company's apps
+// logins, presence, calls and meetings through the CRVideo API.
+//
+// Every flag has an environment override (CRVNODE_HTTP, CRVNODE_DATA,
+// CRVNODE_CONFIG, CRVNODE_TURN, CRVNODE_PUBLIC_IP); a flag given on the
+// command line wins over the environment.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/crvnode/crvnode/node"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "crvnode:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the node with the given arguments and environment and serves
+// until ctx ends, then shuts down gracefully.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("node", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	httpAddr := fs.String("http", env("CRVNODE_HTTP", ":8080"), "HTTP listen address: /ws, /healthz, /metrics, / (env CRVNODE_HTTP)")
+	dataDir := fs.String("data", env("CRVNODE_DATA", "./data"), "data directory holding the SQLite database (env CRVNODE_DATA)")
+	configPath := fs.String("config", env("CRVNODE_CONFIG", ""), "optional YAML configuration file (env CRVNODE_CONFIG)")
+	turnAddr := fs.String("turn", env("CRVNODE_TURN", ":3478"), "TURN listen address, \"\" to disable (env CRVNODE_TURN)")
+	publicIP := fs.String("public-ip", env("CRVNODE_PUBLIC_IP", ""), "public IP address clients reach this node at (env CRVNODE_PUBLIC_IP)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	var fc node.FileConfig
+	if *configPath != "" {
+		var err error
+		if fc, err = node.LoadConfigFile(*configPath); err != nil {
+			return err
+		}
+	}
+	n, err := node.Start(node.Config{
+		HTTPAddr: *httpAddr, DataDir: *dataDir, TURNAddr: *turnAddr, PublicIP: *publicIP,
+		File: fc, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := n.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}

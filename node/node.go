@@ -1,0 +1,116 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/crvnode/crvnode/signaling"
+)
+
+// Config is what a node needs to start.
+type Config struct {
+	HTTPAddr string // e.g. ":8080"; "127.0.0.1:0" picks a free port
+	DataDir  string // holds the SQLite database
+	TURNAddr string // reserved for the embedded TURN server
+	PublicIP string // the address clients reach this node at, behind NAT
+	File     FileConfig
+	Logger   *slog.Logger
+}
+
+// Node is a running crvnode.
+type Node struct {
+	log       *slog.Logger
+	store     *signaling.Store
+	signaling *signaling.Server
+	http      *http.Server
+	ln        net.Listener
+	served    chan error
+}
+
+// Start opens the data directory, starts the signaling server and listens
+// for HTTP. It returns once the node accepts connections.
+func Start(cfg Config) (*Node, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	apps := cfg.File.Apps
+	if len(apps) == 0 {
+		log.Warn("no apps configured: serving the demo app (appID \"demo\", secret \"demo\"); configure apps before exposing this node")
+		apps = []signaling.AppConfig{DemoApp}
+	}
+	store, err := signaling.OpenStore(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sig, err := signaling.New(signaling.Config{
+		Apps:           apps,
+		Limits:         cfg.File.Limits,
+		AllowedOrigins: cfg.File.AllowedOrigins,
+		PublicURL:      cfg.File.PublicURL,
+		Store:          store,
+		Logger:         log,
+		Registerer:     reg,
+	})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ws", sig)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/{$}", home)
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("node: listen %s: %w", cfg.HTTPAddr, err)
+	}
+	n := &Node{
+		log:       log,
+		store:     store,
+		signaling: sig,
+		http:      &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
+		ln:        ln,
+		served:    make(chan error, 1),
+	}
+	go func() { n.served <- n.http.Serve(ln) }()
+	log.Info("crvnode listening", "http", "http://"+ln.Addr().String(), "ws", "ws://"+ln.Addr().String()+"/ws",
+		"data", cfg.DataDir, "apps", len(apps))
+	if cfg.TURNAddr != "" {
+		log.Info("embedded TURN is not part of this build yet; -turn is ignored", "turn", cfg.TURNAddr)
+	}
+	return n, nil
+}
+
+// Addr is the HTTP address the node listens on.
+func (n *Node) Addr() string { return n.ln.Addr().String() }
+
+// Shutdown stops accepting connections, tells connected clients that the
+// node is going away (lineOff 206), waits for them to close (or ctx), and
+// closes the database.
+func (n *Node) Shutdown(ctx context.Context) error {
+	httpErr := n.http.Shutdown(ctx) // stops the listener; WebSockets are hijacked, so it does not wait for them
+	sigErr := n.signaling.Shutdown(ctx)
+	if err := <-n.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		httpErr = errors.Join(httpErr, err)
+	}
+	return errors.Join(httpErr, sigErr, n.store.Close())
+}
+
+func home(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprint(w, `<!doctype html><title>crvnode</title><h1>crvnode is running</h1>
+<p>CRVideo clients connect to the WebSocket at <code>/ws</code>. Health: <a href="/healthz">/healthz</a>, metrics: <a href="/metrics">/metrics</a>.</p>`)
+}

@@ -1,0 +1,277 @@
+package signaling
+
+import (
+	"time"
+
+	"github.com/crvnode/crvnode/protocol"
+)
+
+const (
+	maxIDLen     = 64       // callID, inviteID: client-generated UUIDs fit
+	maxExtDatLen = 16 << 10 // usrExtDat
+)
+
+// validID accepts the IDs clients generate: 1-64 characters of
+// [A-Za-z0-9._-] (a UUID is one).
+func validID(id string) bool {
+	if id == "" || len(id) > maxIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkRing validates what call and invite have in common.
+func checkRing(s *session, id string, callee protocol.UserID, ext string) *protocol.Error {
+	switch {
+	case !validID(id):
+		return protocol.Errorf(protocol.ParamErr, "the ID must be 1-%d characters of [A-Za-z0-9._-]", maxIDLen)
+	case callee == "" || callee == s.user.id:
+		return protocol.Errorf(protocol.ParamErr, "the called user must be another user")
+	case len(ext) > maxExtDatLen:
+		return protocol.Errorf(protocol.ParamErr, "usrExtDat is over %d bytes", maxExtDatLen)
+	}
+	return nil
+}
+
+// locked runs fn with the session's app locked and flushes its events after
+// unlocking.
+func (s *session) locked(fn func(a *app, u *user, ob *outbox) (any, *protocol.Error)) (any, *protocol.Error) {
+	a, u, e := s.lock()
+	if e != nil {
+		return nil, e
+	}
+	var ob outbox
+	res, e := fn(a, u, &ob)
+	a.mu.Unlock()
+	ob.flush()
+	return res, e
+}
+
+func (s *session) call(p *protocol.CallParams) (any, *protocol.Error) {
+	if e := checkRing(s, p.CallID, p.CalledUserID, p.UsrExtDat); e != nil {
+		return nil, e
+	}
+	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
+		if u.busy() {
+			return nil, protocol.Errorf(protocol.ErrCallExist, "you are already in a call")
+		}
+		c := &call{id: p.CallID, caller: u, meet: protocol.MeetInfo{}}
+		if e := a.ringLocked(c, p.CalledUserID, p.MeetObj, p.UsrExtDat, ob); e != nil {
+			return nil, e
+		}
+		return protocol.CallIDResult{CallID: c.id}, nil
+	})
+}
+
+func (s *session) invite(p *protocol.InviteParams, statusEvent string) (any, *protocol.Error) {
+	if e := checkRing(s, p.InviteID, p.Called, p.UsrExtDat); e != nil {
+		return nil, e
+	}
+	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
+		c := &call{id: p.InviteID, invite: true, statusEvent: statusEvent, caller: u}
+		meet := p.MeetObj
+		if (meet == nil || meet.ID == 0) && u.meeting != nil {
+			info := u.meeting.infoLocked() // invite into the inviter's meeting
+			meet = &info
+		}
+		if e := a.ringLocked(c, p.Called, meet, p.UsrExtDat, ob); e != nil {
+			return nil, e
+		}
+		ob.addUser(u, statusEvent, protocol.NotifyInviteStatus{InviteID: c.id, Status: protocol.InviteRinging})
+		return protocol.InviteIDResult{InviteID: c.id}, nil
+	})
+}
+
+// ringLocked checks the callee and the meeting, registers c and rings the
+// callee with notifyCallIn. It arms the no-answer timer.
+func (a *app) ringLocked(c *call, calleeID protocol.UserID, meetObj *protocol.MeetInfo, ext string, ob *outbox) *protocol.Error {
+	if a.calls[c.id] != nil {
+		return protocol.Errorf(protocol.ParamErr, "ID %q is already in use", c.id)
+	}
+	callee := a.users[calleeID]
+	switch {
+	case callee == nil:
+		return protocol.Errorf(protocol.ErrUserNotFound, "no user %q", calleeID)
+	case callee.sess == nil:
+		return protocol.Errorf(protocol.ErrOffline, "user %q is offline", calleeID)
+	case callee.busy():
+		return protocol.Errorf(protocol.ErrBusy, "user %q is busy", calleeID)
+	case callee.dnd != 0:
+		return protocol.Errorf(protocol.ErrBusy, "user %q does not want to be disturbed", calleeID)
+	}
+	meet, e := a.resolveMeetLocked(meetObj)
+	if e != nil {
+		return e
+	}
+	c.callee, c.meet = callee, meet
+	a.calls[c.id] = c
+	c.caller.calls[c.id] = c
+	callee.calls[c.id] = c
+	c.timer = time.AfterFunc(a.srv.cfg.Limits.CallTimeout, func() { a.ringTimeout(c) })
+	ob.addUser(callee, protocol.EventNotifyCallIn, protocol.NotifyCallIn{
+		CallID: c.id, MeetObj: meet, CallerID: c.caller.id, UsrExtDat: ext,
+	})
+	a.touchLocked(c.caller, ob)
+	a.touchLocked(callee, ob)
+	return nil
+}
+
+// resolveMeetLocked turns the meetObj a client sent into the node's own
+// record of that meeting. No meetObj, or ID 0, means no meeting. A client
+// must know a meeting's password to pass it on.
+func (a *app) resolveMeetLocked(mo *protocol.MeetInfo) (protocol.MeetInfo, *protocol.Error) {
+	if mo == nil || mo.ID == 0 {
+		return protocol.MeetInfo{}, nil
+	}
+	m := a.meetings[mo.ID]
+	if m == nil {
+		return protocol.MeetInfo{}, protocol.Errorf(protocol.MeetNotExist, "no meeting %d", mo.ID)
+	}
+	if !equalSecret(m.info.Pswd, mo.Pswd) {
+		return protocol.MeetInfo{}, protocol.Errorf(protocol.AuthError, "wrong password for meeting %d", mo.ID)
+	}
+	return m.infoLocked(), nil
+}
+
+// ringingFor finds the call or invite id that rings u.
+func (a *app) ringingFor(u *user, id string) (*call, *protocol.Error) {
+	c := a.calls[id]
+	if c == nil || c.callee != u {
+		return nil, protocol.Errorf(protocol.InvalidCallID, "no call %q rings you", id)
+	}
+	if c.accepted {
+		return nil, protocol.Errorf(protocol.InvalidCallID, "call %q is already accepted", id)
+	}
+	return c, nil
+}
+
+func (s *session) acceptCall(p *protocol.AcceptCallParams) (any, *protocol.Error) {
+	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
+		c, e := a.ringingFor(u, p.CallID)
+		if e != nil {
+			return nil, e
+		}
+		if p.MeetObj != nil && p.MeetObj.ID != 0 {
+			if c.meet, e = a.resolveMeetLocked(p.MeetObj); e != nil {
+				return nil, e
+			}
+		}
+		c.accepted = true
+		c.timer.Stop()
+		a.srv.metrics.callEnded(c, outcomeAccepted)
+		if c.invite {
+			ob.addUser(c.caller, c.statusEvent, protocol.NotifyInviteStatus{InviteID: c.id, Status: protocol.InviteAccepted})
+		} else {
+			ob.addUser(c.caller, protocol.EventNotifyCallAccepted, protocol.NotifyCallAccepted{
+				CallID: c.id, MeetObj: c.meet, UsrExtDat: p.UsrExtDat,
+			})
+		}
+		return protocol.CallIDResult{CallID: c.id}, nil
+	})
+}
+
+func (s *session) rejectCall(p *protocol.CallActionParams) (any, *protocol.Error) {
+	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
+		c, e := a.ringingFor(u, p.CallID)
+		if e != nil {
+			return nil, e
+		}
+		a.removeCallLocked(c, ob)
+		a.srv.metrics.callEnded(c, outcomeRejected)
+		if c.invite {
+			ob.addUser(c.caller, c.statusEvent, protocol.NotifyInviteStatus{InviteID: c.id, Status: protocol.InviteRejected})
+		} else {
+			ob.addUser(c.caller, protocol.EventNotifyCallRejected, protocol.NotifyCallRejected{
+				CallID: c.id, SdkErr: protocol.ErrRefuse, UsrExtDat: p.UsrExtDat,
+			})
+		}
+		return protocol.CallIDResult{CallID: c.id}, nil
+	})
+}
+
+// hungupCall ends a call or invite from either side, ringing or accepted.
+func (s *session) hungupCall(p *protocol.CallActionParams) (any, *protocol.Error) {
+	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
+		c := a.calls[p.CallID]
+		if c == nil || (c.caller != u && c.callee != u) {
+			return nil, protocol.Errorf(protocol.InvalidCallID, "you are in no call %q", p.CallID)
+		}
+		a.endCallLocked(c, u, p.UsrExtDat, ob)
+		return protocol.CallIDResult{CallID: c.id}, nil
+	})
+}
+
+// cancelInvite hangs up an invite the session's user made.
+func (s *session) cancelInvite(p *protocol.CancelInviteParams) (any, *protocol.Error) {
+	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
+		c := a.calls[p.InviteID]
+		if c == nil || !c.invite || c.caller != u {
+			return nil, protocol.Errorf(protocol.InvalidCallID, "you made no invite %q", p.InviteID)
+		}
+		a.endCallLocked(c, u, p.UsrExtDat, ob)
+		return protocol.InviteIDResult{InviteID: c.id}, nil
+	})
+}
+
+// endCallLocked ends c because by hung up (or went away) and tells the
+// other side: notifyCallHungup, or for an invitee hanging up, the inviter's
+// status event with InviteHungup.
+func (a *app) endCallLocked(c *call, by *user, ext string, ob *outbox) {
+	a.removeCallLocked(c, ob)
+	if !c.accepted {
+		a.srv.metrics.callEnded(c, outcomeCancelled)
+	}
+	switch {
+	case c.invite && by == c.callee:
+		ob.addUser(c.caller, c.statusEvent, protocol.NotifyInviteStatus{InviteID: c.id, Status: protocol.InviteHungup})
+	case by == c.callee:
+		ob.addUser(c.caller, protocol.EventNotifyCallHungup, protocol.NotifyCallHungup{CallID: c.id, UsrExtDat: ext})
+	default:
+		ob.addUser(c.callee, protocol.EventNotifyCallHungup, protocol.NotifyCallHungup{CallID: c.id, UsrExtDat: ext})
+	}
+}
+
+func (a *app) removeCallLocked(c *call, ob *outbox) {
+	c.timer.Stop()
+	delete(a.calls, c.id)
+	delete(c.caller.calls, c.id)
+	delete(c.callee.calls, c.id)
+	a.touchLocked(c.caller, ob)
+	a.touchLocked(c.callee, ob)
+}
+
+// ringTimeout ends a call nobody answered: the caller hears 604 (or, for an
+// invite, status "no answer"), the callee stops ringing.
+func (a *app) ringTimeout(c *call) {
+	var ob outbox
+	a.mu.Lock()
+	if a.calls[c.id] == c && !c.accepted {
+		a.removeCallLocked(c, &ob)
+		a.srv.metrics.callEnded(c, outcomeNoAnswer)
+		if c.invite {
+			ob.addUser(c.caller, c.statusEvent, protocol.NotifyInviteStatus{InviteID: c.id, Status: protocol.InviteNoAnswer})
+		} else {
+			ob.addUser(c.caller, protocol.EventNotifyCallRejected, protocol.NotifyCallRejected{
+				CallID: c.id, SdkErr: protocol.ErrNoAnswer,
+			})
+		}
+		ob.addUser(c.callee, protocol.EventNotifyCallHungup, protocol.NotifyCallHungup{CallID: c.id})
+	}
+	a.mu.Unlock()
+	ob.flush()
+}
+
+// stopTimers disarms every ringing call's timer (at shutdown).
+func (a *app) stopTimers() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, c := range a.calls {
+		c.timer.Stop()
+	}
+}

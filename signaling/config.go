@@ -1,0 +1,106 @@
+package signaling
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/crvnode/crvnode/protocol"
+)
+
+// AppConfig is one tenant: an appID, its secret and how its users log in.
+type AppConfig struct {
+	ID     string `yaml:"id"`
+	Secret string `yaml:"secret"`
+	// RequireToken refuses logins by appID/secret: users must present a JWT
+	// signed with the app's secret.
+	RequireToken bool `yaml:"requireToken"`
+}
+
+// Limits bound what one client may ask of the node.
+type Limits struct {
+	MaxMembers      int           `yaml:"maxMembers"`      // members per meeting
+	MaxMessageBytes int64         `yaml:"maxMessageBytes"` // one WebSocket message
+	Rate            float64       `yaml:"rate"`            // requests per second per connection
+	Burst           int           `yaml:"burst"`           // requests allowed at once
+	CallTimeout     time.Duration `yaml:"callTimeout"`     // ringing time before 604
+	SendQueue       int           `yaml:"sendQueue"`       // queued outgoing messages before a client is dropped as too slow
+}
+
+// Config is everything the signaling server needs. The zero value of every
+// field but Apps and Store has a usable default (see withDefaults).
+type Config struct {
+	Apps   []AppConfig
+	Limits Limits
+	// AllowedOrigins lists the Origin values accepted for WebSocket
+	// upgrades; empty accepts every origin, since customers' web apps live on
+	// their own origins and authenticate with appID/secret or tokens.
+	AllowedOrigins []string
+	// PublicURL is the base of meetings' pubMeetUrl; empty derives it from
+	// the Host of the client's WebSocket request.
+	PublicURL string
+	// ICEServers returns the ICE servers handed to a user at login; nil
+	// hands out none.
+	ICEServers func(appID string, userID protocol.UserID) []protocol.ICEServer
+	Store      *Store
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+// DefaultLimits are the limits used where Config.Limits leaves a zero.
+var DefaultLimits = Limits{
+	MaxMembers:      50,
+	MaxMessageBytes: 64 << 10,
+	Rate:            50,
+	Burst:           100,
+	CallTimeout:     30 * time.Second,
+	SendQueue:       1024,
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if len(c.Apps) == 0 {
+		return c, errors.New("signaling: no apps configured")
+	}
+	seen := map[string]bool{}
+	for _, a := range c.Apps {
+		if a.ID == "" || a.Secret == "" {
+			return c, fmt.Errorf("signaling: app %q needs an id and a secret", a.ID)
+		}
+		if seen[a.ID] {
+			return c, fmt.Errorf("signaling: app %q configured twice", a.ID)
+		}
+		seen[a.ID] = true
+	}
+	if c.Store == nil {
+		return c, errors.New("signaling: no store")
+	}
+	l, d := &c.Limits, DefaultLimits
+	if l.MaxMembers <= 0 {
+		l.MaxMembers = d.MaxMembers
+	}
+	if l.MaxMessageBytes <= 0 {
+		l.MaxMessageBytes = d.MaxMessageBytes
+	}
+	if l.Rate <= 0 {
+		l.Rate = d.Rate
+	}
+	if l.Burst <= 0 {
+		l.Burst = d.Burst
+	}
+	if l.CallTimeout <= 0 {
+		l.CallTimeout = d.CallTimeout
+	}
+	if l.SendQueue <= 0 {
+		l.SendQueue = d.SendQueue
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Registerer == nil {
+		c.Registerer = prometheus.NewRegistry()
+	}
+	return c, nil
+}

@@ -1,0 +1,218 @@
+package signaling
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+	"unicode/utf8"
+
+	"github.com/crvnode/crvnode/protocol"
+)
+
+const maxSubjectLen = 50 // characters, as the API documents
+
+// Meeting IDs are 8-digit numbers drawn at random, so that one meeting's
+// number tells nothing about the others.
+const (
+	minMeetingID = 10_000_000
+	meetingIDs   = 90_000_000
+)
+
+func randomUint32(n uint32) uint32 {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return binary.BigEndian.Uint32(b[:]) % n
+}
+
+func newPassword() string {
+	return fmt.Sprintf("%06d", randomUint32(1_000_000))
+}
+
+func (m *meeting) infoLocked() protocol.MeetInfo {
+	info := m.info
+	info.MemberCount = len(m.members)
+	return info
+}
+
+func (m *meeting) membersLocked() []protocol.MemberInfo {
+	out := make([]protocol.MemberInfo, 0, len(m.members))
+	for _, mi := range m.members {
+		out = append(out, *mi)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
+	return out
+}
+
+func (s *session) createMeeting(p *protocol.CreateMeetingParams) (any, *protocol.Error) {
+	if n := utf8.RuneCountInString(p.MeetSubject); n == 0 || n > maxSubjectLen || !validName(p.MeetSubject, 4*maxSubjectLen) {
+		return nil, protocol.Errorf(protocol.ParamErr, "meetSubject must be 1-%d printable characters", maxSubjectLen)
+	}
+	if p.CreatePswd < 0 {
+		return nil, protocol.Errorf(protocol.ParamErr, "createPswd must be 0 (no password) or more")
+	}
+	info := protocol.MeetInfo{
+		Subject:   p.MeetSubject,
+		Creator:   s.user.id,
+		StartTime: time.Now().Unix(),
+	}
+	if p.CreatePswd > 0 {
+		info.Pswd = newPassword()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+	defer cancel()
+	var err error
+	for try := 0; try < 8; try++ {
+		info.ID = minMeetingID + randomUint32(meetingIDs)
+		info.PubMeetURL = fmt.Sprintf("%s/?meetID=%d", s.baseURL, info.ID)
+		if err = s.srv.store.insertMeeting(ctx, s.app.cfg.ID, info); !errors.Is(err, ErrDuplicate) {
+			break
+		}
+	}
+	if err != nil {
+		s.log.Error("store meeting", "err", err)
+		return nil, protocol.Errorf(protocol.ResourceAllocateError, "could not create the meeting")
+	}
+	a, _, e := s.lock()
+	if e != nil {
+		return nil, e
+	}
+	a.meetings[info.ID] = &meeting{info: info, members: map[protocol.UserID]*protocol.MemberInfo{}}
+	a.mu.Unlock()
+	return protocol.MeetObjResult{MeetObj: info}, nil
+}
+
+// destroyMeeting ends a meeting for good: only its creator may. Members are
+// told with meetingStopped and are no longer in it.
+func (s *session) destroyMeeting(p *protocol.DestroyMeetingParams) (any, *protocol.Error) {
+	a, u, e := s.lock()
+	if e != nil {
+		return nil, e
+	}
+	var ob outbox
+	e = a.destroyMeetingLocked(u, p.MeetID, &ob)
+	a.mu.Unlock()
+	ob.flush()
+	return nil, e
+}
+
+// destroyMeetingLocked deletes the stored meeting under the lock, so that
+// nobody enters a meeting that is being destroyed; the delete is short.
+func (a *app) destroyMeetingLocked(u *user, id protocol.MeetingID, ob *outbox) *protocol.Error {
+	m := a.meetings[id]
+	if m == nil {
+		return protocol.Errorf(protocol.MeetNotExist, "no meeting %d", id)
+	}
+	if m.info.Creator != u.id {
+		return protocol.Errorf(protocol.APINoPermission, "only the creator may destroy meeting %d", id)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+	defer cancel()
+	if err := a.srv.store.deleteMeeting(ctx, id); err != nil {
+		a.srv.log.Error("delete meeting", "app", a.cfg.ID, "meeting", id, "err", err)
+		return protocol.Errorf(protocol.ServerException, "could not destroy the meeting")
+	}
+	delete(a.meetings, id)
+	for mid := range m.members {
+		mu := a.users[mid]
+		mu.meeting = nil
+		ob.addUser(mu, protocol.EventMeetingStopped, protocol.MeetingStopped{MeetID: id})
+		a.touchLocked(mu, ob)
+	}
+	return nil
+}
+
+func (s *session) getMeetings(*protocol.Empty) (any, *protocol.Error) {
+	a, u, e := s.lock()
+	if e != nil {
+		return nil, e
+	}
+	list := []protocol.MeetInfo{}
+	for _, m := range a.meetings {
+		if m.info.Creator == u.id {
+			list = append(list, m.infoLocked())
+		}
+	}
+	a.mu.Unlock()
+	sort.Slice(list, func(i, j int) bool { return list[i].StartTime > list[j].StartTime })
+	return protocol.GetMeetingsResult{Meetings: list}, nil
+}
+
+func (s *session) enterMeeting(p *protocol.EnterMeetingParams) (any, *protocol.Error) {
+	if p.UserID != "" && p.UserID != s.user.id {
+		return nil, protocol.Errorf(protocol.ParamErr, "userID must be the logged-in user")
+	}
+	if p.NickName != "" && !validName(p.NickName, maxNickNameLen) {
+		return nil, protocol.Errorf(protocol.ParamErr, "nickName must be 1-%d printable bytes", maxNickNameLen)
+	}
+	a, u, e := s.lock()
+	if e != nil {
+		return nil, e
+	}
+	var ob outbox
+	res, e := a.enterMeetingLocked(u, p, &ob)
+	a.mu.Unlock()
+	ob.flush()
+	return res, e
+}
+
+func (a *app) enterMeetingLocked(u *user, p *protocol.EnterMeetingParams, ob *outbox) (any, *protocol.Error) {
+	m := a.meetings[p.MeetID]
+	if m == nil {
+		return nil, protocol.Errorf(protocol.MeetNotExist, "no meeting %d", p.MeetID)
+	}
+	if !equalSecret(m.info.Pswd, p.Pswd) {
+		return nil, protocol.Errorf(protocol.AuthError, "wrong password for meeting %d", p.MeetID)
+	}
+	if u.meeting != m {
+		if len(m.members) >= a.srv.cfg.Limits.MaxMembers {
+			return nil, protocol.Errorf(protocol.MemberOverflowError, "meeting %d is full", p.MeetID)
+		}
+		a.leaveMeetingLocked(u, ob) // one meeting at a time
+		nick := p.NickName
+		if nick == "" {
+			nick = u.nick
+		}
+		mi := &protocol.MemberInfo{UserID: u.id, NickName: nick,
+			AudioStatus: protocol.AStatusClosed, VideoStatus: protocol.VStatusClosed}
+		for id := range m.members {
+			ob.addUser(a.users[id], protocol.EventUserEnterMeeting, protocol.UserEnterMeeting{MemberInfo: *mi})
+		}
+		m.members[u.id] = mi
+		u.meeting = m
+		a.touchLocked(u, ob)
+	}
+	return protocol.EnterMeetingResult{MeetObj: m.infoLocked(), Members: m.membersLocked()}, nil
+}
+
+func (s *session) exitMeeting(*protocol.Empty) (any, *protocol.Error) {
+	a, u, e := s.lock()
+	if e != nil {
+		return nil, e
+	}
+	var ob outbox
+	a.leaveMeetingLocked(u, &ob)
+	a.mu.Unlock()
+	ob.flush()
+	return nil, nil
+}
+
+// leaveMeetingLocked takes u out of its meeting, if any; the others are
+// told with userLeftMeeting.
+func (a *app) leaveMeetingLocked(u *user, ob *outbox) {
+	m := u.meeting
+	if m == nil {
+		return
+	}
+	delete(m.members, u.id)
+	u.meeting = nil
+	for id := range m.members {
+		ob.addUser(a.users[id], protocol.EventUserLeftMeeting, protocol.UserLeftMeeting{UserID: u.id})
+	}
+	a.touchLocked(u, ob)
+}

@@ -1,0 +1,65 @@
+package signaling
+
+import (
+	"encoding/json"
+
+	"github.com/crvnode/crvnode/protocol"
+)
+
+// with adapts a handler that takes decoded params of type P: the params are
+// decoded strictly (protocol.DecodeParams) before the handler runs.
+func with[P any](fn func(*session, *P) (any, *protocol.Error)) handlerFunc {
+	return func(s *session, raw json.RawMessage) (any, *protocol.Error) {
+		var p P
+		if e := protocol.DecodeParams(raw, &p); e != nil {
+			return nil, e
+		}
+		return fn(s, &p)
+	}
+}
+
+// coreMethods is the method table of the signaling protocol: every
+// CRVideo meeting-management function, under both spellings where the API
+// documents differ.
+func coreMethods() map[string]method {
+	invite := func(event string) handlerFunc {
+		return with(func(s *session, p *protocol.InviteParams) (any, *protocol.Error) {
+			return s.invite(p, event)
+		})
+	}
+	return map[string]method{
+		protocol.MethodLogin:                 {fn: with((*session).login), anonymous: true},
+		protocol.MethodLoginByToken:          {fn: with((*session).loginByToken), anonymous: true},
+		protocol.MethodLogout:                {fn: with((*session).logout)},
+		protocol.MethodSetDNDStatus:          {fn: with((*session).setDNDStatus)},
+		protocol.MethodGetUserStatus:         {fn: with((*session).getUserStatus)},
+		protocol.MethodStartUserStatusNotify: {fn: with((*session).startUserStatusNotify)},
+		protocol.MethodStopUserStatusNotify:  {fn: with((*session).stopUserStatusNotify)},
+		protocol.MethodCreateMeeting:         {fn: with((*session).createMeeting)},
+		protocol.MethodDestroyMeeting:        {fn: with((*session).destroyMeeting)},
+		protocol.MethodGetMeetings:           {fn: with((*session).getMeetings)},
+		protocol.MethodEnterMeeting:          {fn: with((*session).enterMeeting)},
+		protocol.MethodExitMeeting:           {fn: with((*session).exitMeeting)},
+		protocol.MethodCall:                  {fn: with((*session).call)},
+		protocol.MethodAcceptCall:            {fn: with((*session).acceptCall)},
+		protocol.MethodRejectCall:            {fn: with((*session).rejectCall)},
+		protocol.MethodHungupCall:            {fn: with((*session).hungupCall)},
+		protocol.MethodCallMoreParty:         {fn: invite(protocol.EventNotifyCallMorePartyStatus)},
+		protocol.MethodClientInvite:          {fn: invite(protocol.EventNotifyInviteStatus)},
+		protocol.MethodCancelCallMoreParty:   {fn: with((*session).cancelInvite)},
+		protocol.MethodClientCancelInvite:    {fn: with((*session).cancelInvite)},
+	}
+}
+
+// lock locks the session's app and returns it with the session's user, or
+// NOT_LOGIN if the session was logged off meanwhile (kicked by a login
+// elsewhere). On success the caller must unlock a.mu.
+func (s *session) lock() (*app, *user, *protocol.Error) {
+	a := s.app
+	a.mu.Lock()
+	if s.user == nil || s.user.sess != s {
+		a.mu.Unlock()
+		return nil, nil, protocol.Errorf(protocol.NotLogin, "this session was logged off")
+	}
+	return a, s.user, nil
+}

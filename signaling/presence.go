@@ -1,0 +1,198 @@
+package signaling
+
+import (
+	"context"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/crvnode/crvnode/protocol"
+)
+
+const dbTimeout = 5 * time.Second
+
+func (s *session) login(p *protocol.LoginParams) (any, *protocol.Error) {
+	p.Normalize()
+	a := s.srv.apps[p.AppID]
+	if a == nil {
+		return nil, protocol.Errorf(protocol.TokenAppIDNotExist, "unknown appID %q", p.AppID)
+	}
+	userID, e := authenticate(a.cfg, p)
+	if e != nil {
+		return nil, e
+	}
+	return s.enter(a, userID, p.NickName)
+}
+
+func (s *session) loginByToken(p *protocol.LoginByTokenParams) (any, *protocol.Error) {
+	a := s.srv.apps[tokenAppID(p.Token)]
+	if a == nil {
+		return nil, protocol.Errorf(protocol.TokenAppIDNotExist, "token names no known appID")
+	}
+	claims, e := checkToken(a.cfg, p.Token, p.UserID)
+	if e != nil {
+		return nil, e
+	}
+	return s.enter(a, claims.Subject, p.NickName)
+}
+
+// enter logs the session in as userID of app a. An older session of the
+// same user is logged off (lineOff USER_BEEN_KICKOUT): its calls end and it
+// leaves its meeting.
+func (s *session) enter(a *app, userID protocol.UserID, nick string) (any, *protocol.Error) {
+	if s.user != nil {
+		return nil, protocol.Errorf(protocol.AlreadyLogin, "already logged in as %q", s.user.id)
+	}
+	if !validName(userID, maxUserIDLen) {
+		return nil, protocol.Errorf(protocol.ParamErr, "userID must be 1-%d printable bytes", maxUserIDLen)
+	}
+	if !validName(nick, maxNickNameLen) {
+		return nil, protocol.Errorf(protocol.ParamErr, "nickName must be 1-%d printable bytes", maxNickNameLen)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+	defer cancel()
+	if err := s.srv.store.upsertUser(ctx, a.cfg.ID, userID, nick, time.Now().Unix()); err != nil {
+		s.log.Error("store user", "app", a.cfg.ID, "user", userID, "err", err)
+		return nil, protocol.Errorf(protocol.ServerException, "could not record the login")
+	}
+	var ob outbox
+	a.mu.Lock()
+	u := a.userLocked(userID)
+	u.nick = nick
+	kicked := u.sess
+	if kicked != nil {
+		delete(a.watchers, kicked)
+		a.logoffLocked(u, &ob)
+		ob.add(kicked, protocol.EventLineOff, protocol.LineOff{SdkEr: protocol.UserBeenKickout})
+	}
+	u.sess = s
+	s.app, s.user = a, u
+	s.log = s.log.With("app", a.cfg.ID, "user", userID)
+	a.touchLocked(u, &ob)
+	a.mu.Unlock()
+	ob.flush()
+	if kicked != nil {
+		kicked.close(websocket.CloseNormalClosure, "logged in elsewhere")
+	}
+	ice := []protocol.ICEServer{}
+	if f := s.srv.cfg.ICEServers; f != nil {
+		ice = f(a.cfg.ID, userID)
+	}
+	return protocol.LoginResult{UserID: userID, NickName: nick, AppID: a.cfg.ID, ICEServers: ice}, nil
+}
+
+// logoffLocked ends everything u takes part in and marks it offline: its
+// calls and invites end (the other side is told), it leaves its meeting.
+func (a *app) logoffLocked(u *user, ob *outbox) {
+	for _, c := range u.calls {
+		a.endCallLocked(c, u, "", ob)
+	}
+	a.leaveMeetingLocked(u, ob)
+	u.sess = nil
+	a.touchLocked(u, ob)
+}
+
+func (s *session) logout(*protocol.Empty) (any, *protocol.Error) {
+	a, u, e := s.lock()
+	if e != nil {
+		return nil, e
+	}
+	var ob outbox
+	delete(a.watchers, s)
+	a.logoffLocked(u, &ob)
+	s.user = nil
+	a.mu.Unlock()
+	ob.flush()
+	return nil, nil
+}
+
+// cleanup runs when the socket has closed: the user goes offline as if it
+// had logged out, unless a newer session took it over.
+func (s *session) cleanup() {
+	s.close(websocket.CloseNormalClosure, "")
+	if a := s.app; a != nil {
+		var ob outbox
+		a.mu.Lock()
+		delete(a.watchers, s)
+		if u := s.user; u != nil && u.sess == s {
+			a.logoffLocked(u, &ob)
+		}
+		a.mu.Unlock()
+		ob.flush()
+	}
+	s.srv.forget(s)
+}
+
+func (s *session) setDNDStatus(p *protocol.SetDNDStatusParams) (any, *protocol.Error) {
+	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+	defer cancel()
+	if err := s.srv.store.setDND(ctx, s.app.cfg.ID, s.user.id, p.DNDStatus); err != nil {
+		s.log.Error("store dnd", "err", err)
+		return nil, protocol.Errorf(protocol.ServerException, "could not store the DND status")
+	}
+	a, u, e := s.lock()
+	if e != nil {
+		return nil, e
+	}
+	var ob outbox
+	u.dnd = p.DNDStatus
+	a.touchLocked(u, &ob)
+	a.mu.Unlock()
+	ob.flush()
+	return nil, nil
+}
+
+func (s *session) getUserStatus(*protocol.Empty) (any, *protocol.Error) {
+	a, _, e := s.lock()
+	if e != nil {
+		return nil, e
+	}
+	list := a.allStatusLocked()
+	a.mu.Unlock()
+	return protocol.GetUserStatusResult{UserStatus: list}, nil
+}
+
+func (s *session) startUserStatusNotify(*protocol.Empty) (any, *protocol.Error) {
+	return s.watch(true)
+}
+
+func (s *session) stopUserStatusNotify(*protocol.Empty) (any, *protocol.Error) {
+	return s.watch(false)
+}
+
+func (s *session) watch(on bool) (any, *protocol.Error) {
+	a, _, e := s.lock()
+	if e != nil {
+		return nil, e
+	}
+	if on {
+		a.watchers[s] = struct{}{}
+	} else {
+		delete(a.watchers, s)
+	}
+	a.mu.Unlock()
+	return nil, nil
+}
+
+// load fills the app's users and meetings from the store.
+func (a *app) load(ctx context.Context) error {
+	users, err := a.srv.store.users(ctx, a.cfg.ID)
+	if err != nil {
+		return err
+	}
+	meetings, err := a.srv.store.meetings(ctx, a.cfg.ID)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, su := range users {
+		u := a.userLocked(su.id)
+		u.nick, u.dnd = su.nick, su.dnd
+		u.shown = u.status()
+	}
+	for _, m := range meetings {
+		a.meetings[m.ID] = &meeting{info: m, members: map[protocol.UserID]*protocol.MemberInfo{}}
+	}
+	return nil
+}

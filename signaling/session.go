@@ -1,0 +1,265 @@
+package signaling
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/crvnode/crvnode/protocol"
+)
+
+const (
+	writeWait  = 10 * time.Second
+	pongWait   = 60 * time.Second
+	pingPeriod = 25 * time.Second
+)
+
+// session is one WebSocket connection. Its reader goroutine owns app and
+// user (set at login) and handles requests one at a time; its writer
+// goroutine owns the socket's write side. Other goroutines reach a session
+// only through send, which never blocks.
+type session struct {
+	srv     *Server
+	conn    *websocket.Conn
+	log     *slog.Logger
+	baseURL string
+
+	out       chan []byte
+	closing   chan struct{}
+	closeOnce sync.Once
+	closeCode int
+	closeText string
+
+	// Owned by the reader goroutine.
+	app     *app
+	user    *user
+	limiter bucket
+}
+
+func newSession(srv *Server, conn *websocket.Conn, baseURL string) *session {
+	l := srv.cfg.Limits
+	return &session{
+		srv:     srv,
+		conn:    conn,
+		log:     srv.log.With("remote", conn.RemoteAddr().String()),
+		baseURL: baseURL,
+		out:     make(chan []byte, l.SendQueue),
+		closing: make(chan struct{}),
+		limiter: newBucket(l.Rate, l.Burst),
+	}
+}
+
+// send queues a message for the writer. A client that lets its queue fill
+// up is too slow to be served and is disconnected rather than slowing
+// anyone else.
+func (s *session) send(b []byte) {
+	select {
+	case <-s.closing:
+		return
+	default:
+	}
+	select {
+	case s.out <- b:
+	default:
+		s.srv.metrics.slowClients.Inc()
+		s.close(websocket.CloseTryAgainLater, "client too slow")
+	}
+}
+
+// close asks the writer to flush what is queued, send a close frame and
+// close the socket, which ends the reader too.
+func (s *session) close(code int, text string) {
+	s.closeOnce.Do(func() {
+		s.closeCode, s.closeText = code, text
+		close(s.closing)
+	})
+}
+
+func (s *session) writeLoop() {
+	ping := time.NewTicker(pingPeriod)
+	defer ping.Stop()
+	defer s.conn.Close()
+	for {
+		select {
+		case b := <-s.out:
+			if s.write(websocket.TextMessage, b) != nil {
+				return
+			}
+		case <-ping.C:
+			if s.write(websocket.PingMessage, nil) != nil {
+				return
+			}
+		case <-s.closing:
+			for {
+				select {
+				case b := <-s.out:
+					if s.write(websocket.TextMessage, b) != nil {
+						return
+					}
+					continue
+				default:
+				}
+				break
+			}
+			_ = s.write(websocket.CloseMessage, websocket.FormatCloseMessage(s.closeCode, s.closeText))
+			return
+		}
+	}
+}
+
+func (s *session) write(kind int, b []byte) error {
+	_ = s.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	return s.conn.WriteMessage(kind, b)
+}
+
+// readLoop handles requests until the socket closes, then cleans up the
+// session's user, calls and meeting.
+func (s *session) readLoop() {
+	defer s.cleanup()
+	s.conn.SetReadLimit(s.srv.cfg.Limits.MaxMessageBytes)
+	_ = s.conn.SetReadDeadline(time.Now().Add(pongWait))
+	s.conn.SetPongHandler(func(string) error { return s.conn.SetReadDeadline(time.Now().Add(pongWait)) })
+	for {
+		kind, data, err := s.conn.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				s.srv.metrics.oversized.Inc()
+			}
+			return
+		}
+		_ = s.conn.SetReadDeadline(time.Now().Add(pongWait))
+		if kind != websocket.TextMessage {
+			s.reply(nil, nil, protocol.Errorf(protocol.RPCInvalidRequest, "only text messages carry JSON-RPC"))
+			continue
+		}
+		s.handle(data)
+	}
+}
+
+// handle decodes one JSON-RPC message, checks it, and dispatches it.
+func (s *session) handle(data []byte) {
+	var m protocol.Message
+	if err := json.Unmarshal(data, &m); err != nil {
+		code := protocol.RPCParseError
+		if t := bytes.TrimSpace(data); len(t) > 0 && t[0] != '{' && json.Valid(t) {
+			code = protocol.RPCInvalidRequest // valid JSON, but not one request object (batches included)
+		}
+		s.reply(nil, nil, protocol.Errorf(code, "a message must be one JSON-RPC request object"))
+		return
+	}
+	if len(m.ID) > 0 && !protocol.ValidID(m.ID) {
+		s.reply(nil, nil, protocol.Errorf(protocol.RPCInvalidRequest, "id must be a string or a number"))
+		return
+	}
+	if m.JSONRPC != protocol.Version || m.Method == "" || m.Result != nil || m.Error != nil {
+		s.reply(m.ID, nil, protocol.Errorf(protocol.RPCInvalidRequest, `a request needs "jsonrpc":"2.0" and a method`))
+		return
+	}
+	label := m.Method
+	if _, known := s.srv.methods[label]; !known {
+		label = "unknown"
+	}
+	ok, abuse := s.limiter.allow(time.Now())
+	if abuse {
+		s.srv.metrics.abuseCloses.Inc()
+		s.close(websocket.ClosePolicyViolation, "request rate abuse")
+		return
+	}
+	if !ok {
+		s.srv.metrics.request(label, protocol.ServerException)
+		s.reply(m.ID, nil, protocol.Errorf(protocol.ServerException, "rate limit exceeded: slow down"))
+		return
+	}
+	res, e := s.dispatch(m.Method, m.Params)
+	s.srv.metrics.request(label, protocol.CodeOf(errOrNil(e)))
+	s.reply(m.ID, res, e)
+}
+
+func errOrNil(e *protocol.Error) error {
+	if e == nil {
+		return nil
+	}
+	return e
+}
+
+// dispatch runs a method's handler; a panic becomes INNER_ERR for this
+// request only.
+func (s *session) dispatch(method string, params json.RawMessage) (res any, e *protocol.Error) {
+	h, ok := s.srv.methods[method]
+	if !ok {
+		return nil, protocol.Errorf(protocol.RPCMethodNotFound, "unknown method %q", method)
+	}
+	if !h.anonymous && s.user == nil {
+		return nil, protocol.Errorf(protocol.NotLogin, "log in first")
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("handler panic", "method", method, "panic", r, "stack", string(debug.Stack()))
+			res, e = nil, protocol.Errorf(protocol.InnerErr, "internal error")
+		}
+	}()
+	return h.fn(s, params)
+}
+
+// reply answers a request; requests without an id (notifications) get no
+// answer, as JSON-RPC specifies, unless the id could not be read at all.
+func (s *session) reply(id json.RawMessage, res any, e *protocol.Error) {
+	var m *protocol.Message
+	switch {
+	case e != nil:
+		if len(id) == 0 && e.Code != protocol.RPCParseError && e.Code != protocol.RPCInvalidRequest {
+			return
+		}
+		m = protocol.NewError(id, e)
+	case len(id) == 0:
+		return
+	default:
+		if res == nil {
+			res = protocol.Empty{}
+		}
+		var err error
+		if m, err = protocol.NewResult(id, res); err != nil {
+			m = protocol.NewError(id, protocol.Errorf(protocol.InnerErr, "encode result"))
+		}
+	}
+	b, _ := json.Marshal(m)
+	s.send(b)
+}
+
+// bucket is a token bucket: rate tokens per second up to burst. Requests
+// past it are refused; a client that keeps pushing while refused is
+// abusive and is disconnected.
+type bucket struct {
+	rate, burst, tokens float64
+	last                time.Time
+	refused             int
+}
+
+func newBucket(rate float64, burst int) bucket {
+	return bucket{rate: rate, burst: float64(burst), tokens: float64(burst)}
+}
+
+func (b *bucket) allow(now time.Time) (ok, abuse bool) {
+	if !b.last.IsZero() {
+		b.tokens += now.Sub(b.last).Seconds() * b.rate
+		if b.tokens > b.burst {
+			b.tokens = b.burst
+		}
+	}
+	b.last = now
+	if b.tokens >= 1 {
+		b.tokens--
+		if b.refused > 0 {
+			b.refused--
+		}
+		return true, false
+	}
+	b.refused++
+	return false, b.refused > int(b.burst)
+}
