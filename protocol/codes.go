@@ -100,7 +100,7 @@ var codeNames = map[Code]string{
 	FileNotExist: "FILE_NOT_EXIST", FileReadErr: "FILE_READ_ERR", FileWriteErr: "FILE_WRITE_ERR",
 	FileSizeUnsupport: "FILE_SIZE_UNSUPPORT", WebMediaPermissionDeny: "WEB_MEDIA_PERMISSION_DENIED",
 	WebMediaOpenFailed: "WEB_MEDIA_OPEN_FAILED",
-	RPCParseError: "PARSE_ERROR", RPCInvalidRequest: "INVALID_REQUEST",
+	RPCParseError:      "PARSE_ERROR", RPCInvalidRequest: "INVALID_REQUEST",
 	RPCMethodNotFound: "METHOD_NOT_FOUND", RPCInvalidParams: "INVALID_PARAMS",
 }
 
