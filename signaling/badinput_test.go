@@ -150,14 +150,15 @@ func FuzzHandle(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s := &session{srv: srv, log: srv.log, out: make(chan []byte, 16), closing: make(chan struct{}), limiter: newBucket(1e9, 1e9)}
+		s := &session{srv: srv, log: srv.log, out: sendQueue{max: 16, wake: make(chan struct{}, 1)},
+			closing: make(chan struct{}), limiter: newBucket(1e9, 1e9)}
 		s.handle([]byte(`{"jsonrpc":"2.0","id":0,"method":"login","params":` +
 			`{"appID":"acme","appSecret":"` + md5Hex("acme-secret") + `","nickName":"F","userID":"fuzz"}}`))
-		<-s.out
+		s.out.drain()
 		s.handle(data)
-		for len(s.out) > 0 {
+		for _, b := range s.out.drain() {
 			var m protocol.Message
-			if b := <-s.out; json.Unmarshal(b, &m) != nil || m.JSONRPC != "2.0" {
+			if json.Unmarshal(b, &m) != nil || m.JSONRPC != "2.0" {
 				t.Fatalf("bad answer %q to %q", b, data)
 			}
 		}

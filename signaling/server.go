@@ -61,8 +61,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	srv.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4096,
-		WriteBufferSize: 4096,
+		// Idle sessions hold no write buffer: buffers come from a pool for
+		// the duration of a write. The read side reuses the HTTP server's.
+		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     srv.checkOrigin,
 	}
 	srv.methods = coreMethods()

@@ -30,7 +30,7 @@ type session struct {
 	log     *slog.Logger
 	baseURL string
 
-	out       chan []byte
+	out       sendQueue
 	closing   chan struct{}
 	closeOnce sync.Once
 	closeCode int
@@ -49,7 +49,7 @@ func newSession(srv *Server, conn *websocket.Conn, baseURL string) *session {
 		conn:    conn,
 		log:     srv.log.With("remote", conn.RemoteAddr().String()),
 		baseURL: baseURL,
-		out:     make(chan []byte, l.SendQueue),
+		out:     sendQueue{max: l.SendQueue, wake: make(chan struct{}, 1)},
 		closing: make(chan struct{}),
 		limiter: newBucket(l.Rate, l.Burst),
 	}
@@ -64,9 +64,7 @@ func (s *session) send(b []byte) {
 		return
 	default:
 	}
-	select {
-	case s.out <- b:
-	default:
+	if !s.out.push(b) {
 		s.srv.metrics.slowClients.Inc()
 		s.close(websocket.CloseTryAgainLater, "client too slow")
 	}
@@ -87,8 +85,8 @@ func (s *session) writeLoop() {
 	defer s.conn.Close()
 	for {
 		select {
-		case b := <-s.out:
-			if s.write(websocket.TextMessage, b) != nil {
+		case <-s.out.wake:
+			if s.flush() != nil {
 				return
 			}
 		case <-ping.C:
@@ -96,21 +94,22 @@ func (s *session) writeLoop() {
 				return
 			}
 		case <-s.closing:
-			for {
-				select {
-				case b := <-s.out:
-					if s.write(websocket.TextMessage, b) != nil {
-						return
-					}
-					continue
-				default:
-				}
-				break
+			if s.flush() == nil {
+				_ = s.write(websocket.CloseMessage, websocket.FormatCloseMessage(s.closeCode, s.closeText))
 			}
-			_ = s.write(websocket.CloseMessage, websocket.FormatCloseMessage(s.closeCode, s.closeText))
 			return
 		}
 	}
+}
+
+// flush writes every queued message.
+func (s *session) flush() error {
+	for _, b := range s.out.drain() {
+		if err := s.write(websocket.TextMessage, b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *session) write(kind int, b []byte) error {
@@ -262,4 +261,37 @@ func (b *bucket) allow(now time.Time) (ok, abuse bool) {
 	}
 	b.refused++
 	return false, b.refused > int(b.burst)
+}
+
+// sendQueue is a session's outgoing messages: a slice that grows only
+// while messages wait, so an idle session costs no buffer, bounded so that
+// a client that stops reading cannot grow the node.
+type sendQueue struct {
+	mu   sync.Mutex
+	msgs [][]byte
+	max  int
+	wake chan struct{} // capacity 1: "there is something to write"
+}
+
+func (q *sendQueue) push(b []byte) bool {
+	q.mu.Lock()
+	if len(q.msgs) >= q.max {
+		q.mu.Unlock()
+		return false
+	}
+	q.msgs = append(q.msgs, b)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+func (q *sendQueue) drain() [][]byte {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	msgs := q.msgs
+	q.msgs = nil
+	return msgs
 }
