@@ -1,0 +1,254 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/crvnode/crvnode/protocol"
+)
+
+const (
+	defaultRequestTimeout = 10 * time.Second
+	defaultPingInterval   = 20 * time.Second
+	// writeTimeout bounds one write so that a node that stops reading fails
+	// the writer instead of holding the write lock forever.
+	writeTimeout = 10 * time.Second
+	// closeGrace is how long Close waits for the node to answer its close
+	// frame, so that the node sees a clean close rather than a reset.
+	closeGrace = time.Second
+	// maxMessageSize caps what one node message may allocate.
+	maxMessageSize = 16 << 20
+)
+
+// Options configures a Client. The zero value is usable.
+type Options struct {
+	// Handler receives the node's events, one at a time on one goroutine,
+	// in arrival order. It may call the Client's methods, Close included,
+	// but must not wait on Done, which closes only after it has returned.
+	// Nil discards events.
+	Handler func(Event)
+	// Header is sent with the WebSocket handshake, for whatever a proxy in
+	// front of the node wants (an Origin, a cookie, a bearer token).
+	Header http.Header
+	// Dialer opens the WebSocket; set it for TLS settings, a proxy or a
+	// handshake timeout. Nil means websocket.DefaultDialer.
+	Dialer *websocket.Dialer
+	// RequestTimeout bounds a request whose ctx has no deadline, so that a
+	// node that never answers cannot hang the caller. Zero means 10s. Such a
+	// request fails with code 202 NOSERVER_RSP (and errors.Is
+	// context.DeadlineExceeded).
+	RequestTimeout time.Duration
+	// PingInterval is how often the client pings the node. If nothing,
+	// pongs included, arrives for 2.5 intervals the node is taken for dead
+	// and the connection ends with lineOff 207. Zero means 20s.
+	PingInterval time.Duration
+	// Logger receives what the client drops (malformed or unmatched node
+	// messages). Nil discards.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.Handler == nil {
+		o.Handler = func(Event) {}
+	}
+	if o.Dialer == nil {
+		o.Dialer = websocket.DefaultDialer
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = defaultRequestTimeout
+	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = defaultPingInterval
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Client is one connection to a node, and the session logged in over it.
+// It is safe for concurrent use. A Client is not reused: after its
+// connection ends, Dial a new one.
+type Client struct {
+	conn    *websocket.Conn
+	opts    Options
+	log     *slog.Logger
+	nextID  atomic.Int64
+	writeMu sync.Mutex // gorilla allows one writer at a time
+
+	mu          sync.Mutex
+	pending     map[int64]*pendingCall // nil once the connection has ended
+	closing     bool                   // Close was called
+	lineOffSeen bool                   // the node sent lineOff itself
+	userID      protocol.UserID
+	meetID      protocol.MeetingID
+	members     map[protocol.UserID]protocol.MemberInfo // nil when in no meeting
+
+	events     *eventQueue
+	stop       chan struct{} // closed when the connection ends; stops the pinger
+	readerDone chan struct{}
+	done       chan struct{}
+	ioWG       sync.WaitGroup // the reader and the pinger
+	closeOnce  sync.Once
+}
+
+// Dial connects to a node's WebSocket endpoint (ws://host:port/ws or
+// wss://...). ctx bounds the handshake only; the connection lives until
+// Close or until it drops. A failure is code 203 CREATE_CONN_FAILED, wrapping
+// the cause.
+func Dial(ctx context.Context, url string, opts Options) (*Client, error) {
+	opts = opts.withDefaults()
+	conn, resp, err := opts.Dialer.DialContext(ctx, url, opts.Header)
+	if err != nil {
+		msg := "dial " + url
+		if resp != nil {
+			msg += ": handshake answered " + resp.Status
+		}
+		return nil, fmt.Errorf("%w: %w", protocol.Errorf(protocol.CreateConnFailed, "%s", msg), err)
+	}
+	c := newClient(conn, opts)
+	c.start()
+	return c, nil
+}
+
+// newClient builds a Client around conn without starting its goroutines.
+func newClient(conn *websocket.Conn, opts Options) *Client {
+	return &Client{
+		conn:       conn,
+		opts:       opts,
+		log:        opts.Logger,
+		pending:    map[int64]*pendingCall{},
+		events:     newEventQueue(),
+		stop:       make(chan struct{}),
+		readerDone: make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+}
+
+func (c *Client) start() {
+	c.ioWG.Add(2)
+	go c.readLoop()
+	go c.pingLoop()
+	go c.dispatchLoop()
+}
+
+// Close ends the connection: it sends a close frame, waits briefly for the
+// node's answer, closes the socket and waits for the reading and pinging
+// goroutines. Events not yet handed to the Handler are dropped (no lineOff
+// is made up for a connection the program closed); a Handler call already
+// running may still be finishing when Close returns: Done closes once it
+// has. Pending requests fail with code 207. Close may be called any number
+// of times, from any goroutine, the Handler included; it always returns nil.
+func (c *Client) Close() error {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closing = true
+		c.mu.Unlock()
+		c.events.discard()
+		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+		if c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeGrace)) == nil {
+			t := time.NewTimer(closeGrace)
+			select {
+			case <-c.readerDone:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+		_ = c.conn.Close()
+	})
+	c.ioWG.Wait()
+	return nil
+}
+
+// Done is closed when the client has stopped: the connection has ended
+// (Close, a drop, or the node closing it), and the Handler has returned
+// from the last event it will get. A lost connection's lineOff has been
+// handled by then.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// readLoop owns all reads of the socket; it is the only goroutine that
+// changes session state, so state changes follow the node's message order.
+func (c *Client) readLoop() {
+	defer c.ioWG.Done()
+	defer close(c.readerDone)
+	err := c.readMessages()
+	c.connectionEnded(err)
+}
+
+func (c *Client) readMessages() error {
+	readTimeout := c.opts.PingInterval * 5 / 2
+	extend := func(string) error { return c.conn.SetReadDeadline(time.Now().Add(readTimeout)) }
+	c.conn.SetReadLimit(maxMessageSize)
+	c.conn.SetPongHandler(extend)
+	for {
+		if err := extend(""); err != nil {
+			return err
+		}
+		typ, data, err := c.conn.ReadMessage()
+		if err != nil {
+			return err
+		}
+		if typ != websocket.TextMessage {
+			c.log.Warn("crvnode client: dropped binary message", "bytes", len(data))
+			continue
+		}
+		c.handleMessage(data)
+	}
+}
+
+// connectionEnded fails what waits on the connection and tells the Handler
+// why it ended, unless the program closed it or the node already said so.
+func (c *Client) connectionEnded(cause error) {
+	c.mu.Lock()
+	pending := c.pending
+	c.pending = nil
+	closing := c.closing
+	lineOff := !c.closing && !c.lineOffSeen
+	c.leaveMeetingLocked()
+	c.mu.Unlock()
+
+	close(c.stop)
+	_ = c.conn.Close()
+	for _, p := range pending {
+		p.ch <- &protocol.Message{JSONRPC: protocol.Version, Error: lostError(closing, cause)}
+	}
+	if lineOff {
+		c.log.Info("crvnode client: connection lost", "err", cause)
+		c.events.push(Event{Method: protocol.EventLineOff, Data: &protocol.LineOff{SdkEr: protocol.ConnectionLost}})
+	}
+	c.events.close()
+}
+
+// lostError is what a request gets once the connection has ended.
+func lostError(closing bool, cause error) *protocol.Error {
+	if closing {
+		return protocol.Errorf(protocol.ConnectionLost, "connection closed")
+	}
+	return protocol.Errorf(protocol.ConnectionLost, "connection lost: %v", cause)
+}
+
+// pingLoop keeps NATs and proxies from dropping an idle connection and makes
+// the node answer, so that readMessages notices a dead node by its silence.
+func (c *Client) pingLoop() {
+	defer c.ioWG.Done()
+	t := time.NewTicker(c.opts.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
+				_ = c.conn.Close() // the reader sees the loss and reports it
+				return
+			}
+		}
+	}
+}

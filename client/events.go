@@ -1,0 +1,171 @@
+package client
+
+import (
+	"encoding/json"
+	"sync"
+
+	"github.com/crvnode/crvnode/protocol"
+)
+
+// Event is one notification from the node, as the Handler gets it. Method is
+// the event name (protocol.EventNotifyCallIn, ...). Data is a pointer to the
+// event's protocol struct (*protocol.NotifyCallIn, ...) for the events this
+// package knows, and the raw params as json.RawMessage for the others, so
+// that events added to the node later reach the program undecoded rather
+// than not at all.
+type Event struct {
+	Method string
+	Data   any
+}
+
+// eventTypes maps each known event to a constructor of its params struct;
+// typing a new event is one line here.
+var eventTypes = map[string]func() any{
+	protocol.EventNotifyCallIn:              newOf[protocol.NotifyCallIn],
+	protocol.EventNotifyCallAccepted:        newOf[protocol.NotifyCallAccepted],
+	protocol.EventNotifyCallRejected:        newOf[protocol.NotifyCallRejected],
+	protocol.EventNotifyCallHungup:          newOf[protocol.NotifyCallHungup],
+	protocol.EventNotifyCallMorePartyStatus: newOf[protocol.NotifyInviteStatus],
+	protocol.EventNotifyInviteStatus:        newOf[protocol.NotifyInviteStatus],
+	protocol.EventNotifyUserStatus:          newOf[protocol.NotifyUserStatus],
+	protocol.EventLineOff:                   newOf[protocol.LineOff],
+	protocol.EventUserEnterMeeting:          newOf[protocol.UserEnterMeeting],
+	protocol.EventUserLeftMeeting:           newOf[protocol.UserLeftMeeting],
+	protocol.EventMeetingStopped:            newOf[protocol.MeetingStopped],
+	protocol.EventMeetingDropped:            newOf[protocol.MeetingDropped],
+}
+
+func newOf[T any]() any { return new(T) }
+
+// handleEvent decodes an event, applies it to the session state and queues
+// it for the Handler, in that order, so that the Handler sees a member list
+// that already includes the member who just entered.
+func (c *Client) handleEvent(msg *protocol.Message) {
+	ev := Event{Method: msg.Method, Data: c.decodeEvent(msg.Method, msg.Params)}
+	c.mu.Lock()
+	c.applyEventLocked(ev)
+	c.mu.Unlock()
+	c.events.push(ev)
+}
+
+// decodeEvent returns the typed params of a known event. Params that do not
+// fit the type are passed on raw rather than dropped.
+func (c *Client) decodeEvent(method string, params json.RawMessage) any {
+	newData, ok := eventTypes[method]
+	if !ok {
+		return params
+	}
+	v := newData()
+	if len(params) == 0 {
+		return v
+	}
+	if err := json.Unmarshal(params, v); err != nil {
+		c.log.Warn("crvnode client: event params do not fit their type", "event", method, "err", err)
+		return params
+	}
+	return v
+}
+
+// applyEventLocked keeps the local meeting state in step with the node.
+func (c *Client) applyEventLocked(ev Event) {
+	switch d := ev.Data.(type) {
+	case *protocol.UserEnterMeeting:
+		if c.members != nil {
+			c.members[d.UserID] = d.MemberInfo
+		}
+	case *protocol.UserLeftMeeting:
+		delete(c.members, d.UserID)
+	case *protocol.MeetingStopped:
+		// A late meetingStopped of an earlier meeting must not empty this one.
+		if d.MeetID == c.meetID {
+			c.leaveMeetingLocked()
+		}
+	case *protocol.MeetingDropped:
+		c.leaveMeetingLocked()
+	case *protocol.LineOff:
+		c.lineOffSeen = true
+		c.leaveMeetingLocked()
+	}
+}
+
+// dispatchLoop hands queued events to the Handler, then closes done once the
+// queue is closed and drained and the I/O goroutines have stopped.
+func (c *Client) dispatchLoop() {
+	for {
+		ev, ok := c.events.pop()
+		if !ok {
+			break
+		}
+		c.opts.Handler(ev)
+	}
+	c.ioWG.Wait()
+	close(c.done)
+}
+
+// eventQueue is an unbounded FIFO between the reader and the Handler: the
+// reader must never wait for the Handler, or a slow Handler would stall the
+// responses that the Handler itself may be waiting for.
+type eventQueue struct {
+	mu     sync.Mutex
+	items  []Event
+	closed bool
+	wake   chan struct{} // capacity 1: "something changed"
+}
+
+func newEventQueue() *eventQueue {
+	return &eventQueue{wake: make(chan struct{}, 1)}
+}
+
+func (q *eventQueue) push(ev Event) {
+	q.mu.Lock()
+	if !q.closed {
+		q.items = append(q.items, ev)
+	}
+	q.mu.Unlock()
+	q.signal()
+}
+
+// close lets pop return what is queued, then report the end.
+func (q *eventQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.signal()
+}
+
+// discard drops what is queued and closes the queue.
+func (q *eventQueue) discard() {
+	q.mu.Lock()
+	q.closed = true
+	q.items = nil
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *eventQueue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pop waits for the next event; ok is false once the queue is closed and
+// empty.
+func (q *eventQueue) pop() (ev Event, ok bool) {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			ev = q.items[0]
+			q.items[0] = Event{}
+			q.items = q.items[1:]
+			q.mu.Unlock()
+			return ev, true
+		}
+		closed := q.closed
+		q.mu.Unlock()
+		if closed {
+			return Event{}, false
+		}
+		<-q.wake
+	}
+}
