@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -106,8 +107,11 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s := newSession(srv, conn, srv.baseURL(r))
 	srv.mu.Lock()
-	if srv.closed {
+	if srv.closed { // Shutdown began during the handshake: say so, as to everyone else
 		srv.mu.Unlock()
+		_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
+		_ = conn.WriteMessage(websocket.TextMessage, srv.goodbye())
+		_ = conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "node shutting down"))
 		conn.Close()
 		return
 	}
@@ -146,7 +150,7 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		all = append(all, s)
 	}
 	srv.mu.Unlock()
-	bye := encodeEvent(protocol.EventLineOff, protocol.LineOff{SdkEr: protocol.ForcedCloseConnection})
+	bye := srv.goodbye()
 	for _, s := range all {
 		s.send(bye)
 		s.close(websocket.CloseGoingAway, "node shutting down")
@@ -165,4 +169,9 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		a.stopTimers()
 	}
 	return nil
+}
+
+// goodbye is the lineOff every client gets when the node shuts down.
+func (srv *Server) goodbye() []byte {
+	return encodeEvent(protocol.EventLineOff, protocol.LineOff{SdkEr: protocol.ForcedCloseConnection})
 }
