@@ -164,3 +164,15 @@ func (c *Client) CancelCallMoreParty(ctx context.Context, inviteID, usrExtDat st
 func (c *Client) ClientCancelInvite(ctx context.Context, inviteID string) error {
 	return c.Do(ctx, protocol.MethodClientCancelInvite, protocol.CancelInviteParams{InviteID: inviteID}, nil)
 }
+
+// Kickout removes a member from the current meeting; only the meeting's
+// creator may. The member gets meetingDropped, the others userLeftMeeting.
+func (c *Client) Kickout(ctx context.Context, userID protocol.UserID) error {
+	return c.Do(ctx, protocol.MethodKickout, protocol.KickoutParams{UserID: userID}, nil)
+}
+
+// SendMeetingCustomMsg sends an app message to every member of the current
+// meeting, who get it as notifyMeetingCustomMsg (the sender too).
+func (c *Client) SendMeetingCustomMsg(ctx context.Context, msg string) error {
+	return c.Do(ctx, protocol.MethodSendMeetingCustomMsg, protocol.MeetingCustomMsgParams{Msg: msg}, nil)
+}

@@ -21,7 +21,7 @@
 //		},
 //	})
 //	defer c.Close()
-//	_, err = c.Login(ctx, protocol.LoginParams{AppID: id, AppSecret: md5hex, UserID: "alice"})
+//	_, err = c.Login(ctx, protocol.LoginParams{AppID: id, AppSecret: md5hex, UserID: "alice", NickName: "Alice"})
 //	meet, err := c.CreateMeeting(ctx, "standup", 0)
 //	callID, err := c.Call(ctx, "bob", &meet, "")
 //	_, err = c.EnterMeeting(ctx, meet.ID, meet.Pswd, "")

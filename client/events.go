@@ -33,6 +33,7 @@ var eventTypes = map[string]func() any{
 	protocol.EventUserLeftMeeting:           newOf[protocol.UserLeftMeeting],
 	protocol.EventMeetingStopped:            newOf[protocol.MeetingStopped],
 	protocol.EventMeetingDropped:            newOf[protocol.MeetingDropped],
+	protocol.EventNotifyMeetingCustomMsg:    newOf[protocol.NotifyMeetingCustomMsg],
 }
 
 func newOf[T any]() any { return new(T) }

@@ -163,3 +163,33 @@ func TestAppsIsolated(t *testing.T) {
 		t.Fatalf("cross-app call: %v", err)
 	}
 }
+
+func TestMeetingChatAndKickout(t *testing.T) {
+	n := startNode(t, "", node.FileConfig{})
+	ctx := ctxTimeout(t, 10*time.Second)
+	host, guest := loginAcme(t, n, "host"), loginAcme(t, n, "guest")
+	meet, err := host.CreateMeeting(ctx, "chat", 0)
+	must(t, err)
+	_, err = host.EnterMeeting(ctx, meet.ID, "", "")
+	must(t, err)
+	_, err = guest.EnterMeeting(ctx, meet.ID, "", "")
+	must(t, err)
+	host.next(protocol.EventUserEnterMeeting)
+	must(t, guest.SendMeetingCustomMsg(ctx, "hello"))
+	for _, u := range []*user{host, guest} {
+		if m := u.next(protocol.EventNotifyMeetingCustomMsg).(*protocol.NotifyMeetingCustomMsg); m.UserID != "guest" || m.Msg != "hello" {
+			t.Fatalf("custom msg %+v", m)
+		}
+	}
+	if err := guest.Kickout(ctx, "host"); protocol.CodeOf(err) != protocol.APINoPermission {
+		t.Fatalf("guest kicking the host: %v", err)
+	}
+	must(t, host.Kickout(ctx, "guest"))
+	if d := guest.next(protocol.EventMeetingDropped).(*protocol.MeetingDropped); d.Reason != protocol.DropKickedOut {
+		t.Fatalf("meetingDropped %+v", d)
+	}
+	host.next(protocol.EventUserLeftMeeting)
+	if guest.MeetingID() != 0 || len(guest.Members()) != 0 || host.IsUserInMeeting("guest") {
+		t.Fatal("member lists not updated after kickout")
+	}
+}

@@ -16,6 +16,7 @@ const (
 	EventUserLeftMeeting           = "userLeftMeeting"
 	EventMeetingStopped            = "meetingStopped"
 	EventMeetingDropped            = "meetingDropped"
+	EventNotifyMeetingCustomMsg    = "notifyMeetingCustomMsg"
 )
 
 // Events lists every event the node sends, in documentation order.
@@ -23,6 +24,7 @@ var Events = []string{
 	EventNotifyCallIn, EventNotifyCallAccepted, EventNotifyCallRejected, EventNotifyCallHungup,
 	EventNotifyCallMorePartyStatus, EventNotifyInviteStatus, EventNotifyUserStatus, EventLineOff,
 	EventUserEnterMeeting, EventUserLeftMeeting, EventMeetingStopped, EventMeetingDropped,
+	EventNotifyMeetingCustomMsg,
 }
 
 // NotifyCallIn tells a user that someone calls or invites them. For an
@@ -94,4 +96,11 @@ type MeetingStopped struct {
 // MeetingDropped tells a member that the node removed it from the meeting.
 type MeetingDropped struct {
 	Reason int `json:"reason"`
+}
+
+// NotifyMeetingCustomMsg carries a member's sendMeetingCustomMsg to every
+// member of the meeting, the sender included.
+type NotifyMeetingCustomMsg struct {
+	UserID UserID `json:"userID"`
+	Msg    string `json:"msg"`
 }

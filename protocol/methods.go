@@ -24,6 +24,8 @@ const (
 	MethodClientInvite          = "clientInvite" // alias of callMoreParty
 	MethodCancelCallMoreParty   = "cancelCallMoreParty"
 	MethodClientCancelInvite    = "clientCancelInvite" // alias of cancelCallMoreParty
+	MethodKickout               = "kickout"
+	MethodSendMeetingCustomMsg  = "sendMeetingCustomMsg"
 )
 
 // Methods lists every method the node serves, in documentation order.
@@ -34,6 +36,7 @@ var Methods = []string{
 	MethodEnterMeeting, MethodExitMeeting,
 	MethodCall, MethodAcceptCall, MethodRejectCall, MethodHungupCall,
 	MethodCallMoreParty, MethodClientInvite, MethodCancelCallMoreParty, MethodClientCancelInvite,
+	MethodKickout, MethodSendMeetingCustomMsg,
 }
 
 // LoginParams are the params of login. The authAcnt/authPswd/privAcnt/
@@ -178,4 +181,16 @@ type CancelInviteParams struct {
 // InviteIDResult is the result of the invite methods.
 type InviteIDResult struct {
 	InviteID string `json:"inviteID"`
+}
+
+// KickoutParams are the params of kickout: the meeting's creator removes a
+// member from the meeting both are in.
+type KickoutParams struct {
+	UserID UserID `json:"userID" crv:"required"`
+}
+
+// MeetingCustomMsgParams are the params of sendMeetingCustomMsg: a message
+// for every member of the sender's meeting.
+type MeetingCustomMsgParams struct {
+	Msg string `json:"msg" crv:"required"`
 }

@@ -76,13 +76,16 @@ func checkToken(app AppConfig, token string, userID protocol.UserID) (*tokenClai
 }
 
 // tokenAppID reads the appID claim of a token without verifying it, to
-// find the secret that verifies it.
-func tokenAppID(token string) string {
+// find the secret that verifies it; ok is false if it is no JWT at all.
+func tokenAppID(token string) (appID string, ok bool) {
 	claims := &tokenClaims{}
-	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
-		return ""
+	if len(token) > maxTokenLen {
+		return "", false
 	}
-	return claims.AppID
+	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
+		return "", false
+	}
+	return claims.AppID, true
 }
 
 // authenticate decides a login: with a JWT in userAuthCode, or with the

@@ -33,7 +33,13 @@ func checkRing(s *session, id string, callee protocol.UserID, ext string) *proto
 		return protocol.Errorf(protocol.ParamErr, "the ID must be 1-%d characters of [A-Za-z0-9._-]", maxIDLen)
 	case callee == "" || callee == s.user.id:
 		return protocol.Errorf(protocol.ParamErr, "the called user must be another user")
-	case len(ext) > maxExtDatLen:
+	}
+	return checkExtDat(ext)
+}
+
+// checkExtDat bounds the app's own data that a call event carries.
+func checkExtDat(ext string) *protocol.Error {
+	if len(ext) > maxExtDatLen {
 		return protocol.Errorf(protocol.ParamErr, "usrExtDat is over %d bytes", maxExtDatLen)
 	}
 	return nil
@@ -152,6 +158,9 @@ func (a *app) ringingFor(u *user, id string) (*call, *protocol.Error) {
 }
 
 func (s *session) acceptCall(p *protocol.AcceptCallParams) (any, *protocol.Error) {
+	if e := checkExtDat(p.UsrExtDat); e != nil {
+		return nil, e
+	}
 	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
 		c, e := a.ringingFor(u, p.CallID)
 		if e != nil {
@@ -177,6 +186,9 @@ func (s *session) acceptCall(p *protocol.AcceptCallParams) (any, *protocol.Error
 }
 
 func (s *session) rejectCall(p *protocol.CallActionParams) (any, *protocol.Error) {
+	if e := checkExtDat(p.UsrExtDat); e != nil {
+		return nil, e
+	}
 	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
 		c, e := a.ringingFor(u, p.CallID)
 		if e != nil {
@@ -197,6 +209,9 @@ func (s *session) rejectCall(p *protocol.CallActionParams) (any, *protocol.Error
 
 // hungupCall ends a call or invite from either side, ringing or accepted.
 func (s *session) hungupCall(p *protocol.CallActionParams) (any, *protocol.Error) {
+	if e := checkExtDat(p.UsrExtDat); e != nil {
+		return nil, e
+	}
 	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
 		c := a.calls[p.CallID]
 		if c == nil || (c.caller != u && c.callee != u) {
@@ -209,6 +224,9 @@ func (s *session) hungupCall(p *protocol.CallActionParams) (any, *protocol.Error
 
 // cancelInvite hangs up an invite the session's user made.
 func (s *session) cancelInvite(p *protocol.CancelInviteParams) (any, *protocol.Error) {
+	if e := checkExtDat(p.UsrExtDat); e != nil {
+		return nil, e
+	}
 	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
 		c := a.calls[p.InviteID]
 		if c == nil || !c.invite || c.caller != u {

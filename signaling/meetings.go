@@ -216,3 +216,44 @@ func (a *app) leaveMeetingLocked(u *user, ob *outbox) {
 	}
 	a.touchLocked(u, ob)
 }
+
+const maxCustomMsgLen = 16 << 10
+
+// kickout removes a member from the meeting: only the meeting's creator,
+// being in it, may. The member is told with meetingDropped (reason 1), the
+// others with userLeftMeeting.
+func (s *session) kickout(p *protocol.KickoutParams) (any, *protocol.Error) {
+	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
+		m := u.meeting
+		switch {
+		case m == nil:
+			return nil, protocol.Errorf(protocol.MeetNotExist, "you are in no meeting")
+		case m.info.Creator != u.id:
+			return nil, protocol.Errorf(protocol.APINoPermission, "only the meeting's creator may kick members out")
+		case p.UserID == u.id || m.members[p.UserID] == nil:
+			return nil, protocol.Errorf(protocol.ParamErr, "%q is not another member of this meeting", p.UserID)
+		}
+		target := a.users[p.UserID]
+		a.leaveMeetingLocked(target, ob)
+		ob.addUser(target, protocol.EventMeetingDropped, protocol.MeetingDropped{Reason: protocol.DropKickedOut})
+		return nil, nil
+	})
+}
+
+// sendMeetingCustomMsg relays an app message to every member of the
+// sender's meeting, the sender included, so every member sees one order.
+func (s *session) sendMeetingCustomMsg(p *protocol.MeetingCustomMsgParams) (any, *protocol.Error) {
+	if len(p.Msg) > maxCustomMsgLen {
+		return nil, protocol.Errorf(protocol.ParamErr, "msg is over %d bytes", maxCustomMsgLen)
+	}
+	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
+		if u.meeting == nil {
+			return nil, protocol.Errorf(protocol.MeetNotExist, "you are in no meeting")
+		}
+		ev := protocol.NotifyMeetingCustomMsg{UserID: u.id, Msg: p.Msg}
+		for id := range u.meeting.members {
+			ob.addUser(a.users[id], protocol.EventNotifyMeetingCustomMsg, ev)
+		}
+		return nil, nil
+	})
+}

@@ -146,3 +146,42 @@ func TestMeetingsSurviveRestart(t *testing.T) {
 		t.Fatalf("getMeetings after restart %+v", list)
 	}
 }
+
+func TestKickoutAndCustomMessages(t *testing.T) {
+	n := startNode(t, "", nil)
+	a, b, c := login(t, n, "alice"), login(t, n, "bob"), login(t, n, "carol")
+	m := createMeeting(t, a, "k", 0)
+	b.fails(protocol.MeetNotExist, protocol.MethodSendMeetingCustomMsg, protocol.MeetingCustomMsgParams{Msg: "hi"})
+	for _, u := range []*wsClient{a, b, c} {
+		u.ok(protocol.MethodEnterMeeting, protocol.EnterMeetingParams{MeetID: m.ID}, nil)
+	}
+	a.expectEvent(protocol.EventUserEnterMeeting, nil)
+	a.expectEvent(protocol.EventUserEnterMeeting, nil)
+	b.expectEvent(protocol.EventUserEnterMeeting, nil)
+
+	b.ok(protocol.MethodSendMeetingCustomMsg, protocol.MeetingCustomMsgParams{Msg: "hello 会议"}, nil)
+	for _, u := range []*wsClient{a, b, c} {
+		var msg protocol.NotifyMeetingCustomMsg
+		u.expectEvent(protocol.EventNotifyMeetingCustomMsg, &msg)
+		if msg != (protocol.NotifyMeetingCustomMsg{UserID: "bob", Msg: "hello 会议"}) {
+			t.Fatalf("custom msg %+v", msg)
+		}
+	}
+	b.fails(protocol.APINoPermission, protocol.MethodKickout, protocol.KickoutParams{UserID: "carol"})
+	a.fails(protocol.ParamErr, protocol.MethodKickout, protocol.KickoutParams{UserID: "alice"})
+	a.fails(protocol.ParamErr, protocol.MethodKickout, protocol.KickoutParams{UserID: "nobody"})
+	a.ok(protocol.MethodKickout, protocol.KickoutParams{UserID: "carol"}, nil)
+	var dropped protocol.MeetingDropped
+	c.expectEvent(protocol.EventMeetingDropped, &dropped)
+	if dropped.Reason != protocol.DropKickedOut {
+		t.Fatalf("meetingDropped %+v", dropped)
+	}
+	for _, u := range []*wsClient{a, b} {
+		var left protocol.UserLeftMeeting
+		u.expectEvent(protocol.EventUserLeftMeeting, &left)
+		if left.UserID != "carol" {
+			t.Fatalf("userLeftMeeting %+v", left)
+		}
+	}
+	c.fails(protocol.MeetNotExist, protocol.MethodSendMeetingCustomMsg, protocol.MeetingCustomMsgParams{Msg: "x"})
+}

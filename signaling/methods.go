@@ -48,6 +48,8 @@ func coreMethods() map[string]method {
 		protocol.MethodClientInvite:          {fn: invite(protocol.EventNotifyInviteStatus)},
 		protocol.MethodCancelCallMoreParty:   {fn: with((*session).cancelInvite)},
 		protocol.MethodClientCancelInvite:    {fn: with((*session).cancelInvite)},
+		protocol.MethodKickout:               {fn: with((*session).kickout)},
+		protocol.MethodSendMeetingCustomMsg:  {fn: with((*session).sendMeetingCustomMsg)},
 	}
 }
 

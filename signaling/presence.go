@@ -12,6 +12,9 @@ import (
 const dbTimeout = 5 * time.Second
 
 func (s *session) login(p *protocol.LoginParams) (any, *protocol.Error) {
+	if s.user != nil {
+		return nil, protocol.Errorf(protocol.AlreadyLogin, "already logged in as %q", s.user.id)
+	}
 	p.Normalize()
 	a := s.srv.apps[p.AppID]
 	if a == nil {
@@ -25,7 +28,14 @@ func (s *session) login(p *protocol.LoginParams) (any, *protocol.Error) {
 }
 
 func (s *session) loginByToken(p *protocol.LoginByTokenParams) (any, *protocol.Error) {
-	a := s.srv.apps[tokenAppID(p.Token)]
+	if s.user != nil {
+		return nil, protocol.Errorf(protocol.AlreadyLogin, "already logged in as %q", s.user.id)
+	}
+	appID, ok := tokenAppID(p.Token)
+	if !ok {
+		return nil, protocol.Errorf(protocol.TokenAuthInfoErr, "token is not a JWT")
+	}
+	a := s.srv.apps[appID]
 	if a == nil {
 		return nil, protocol.Errorf(protocol.TokenAppIDNotExist, "token names no known appID")
 	}
@@ -40,9 +50,6 @@ func (s *session) loginByToken(p *protocol.LoginByTokenParams) (any, *protocol.E
 // same user is logged off (lineOff USER_BEEN_KICKOUT): its calls end and it
 // leaves its meeting.
 func (s *session) enter(a *app, userID protocol.UserID, nick string) (any, *protocol.Error) {
-	if s.user != nil {
-		return nil, protocol.Errorf(protocol.AlreadyLogin, "already logged in as %q", s.user.id)
-	}
 	if !validName(userID, maxUserIDLen) {
 		return nil, protocol.Errorf(protocol.ParamErr, "userID must be 1-%d printable bytes", maxUserIDLen)
 	}

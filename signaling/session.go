@@ -134,19 +134,26 @@ func (s *session) readLoop() {
 		}
 		_ = s.conn.SetReadDeadline(time.Now().Add(pongWait))
 		if kind != websocket.TextMessage {
-			s.reply(nil, nil, protocol.Errorf(protocol.RPCInvalidRequest, "only text messages carry JSON-RPC"))
-			continue
+			data = []byte(`"binary"`) // refused as not a request object, after the rate limit
 		}
 		s.handle(data)
 	}
 }
 
-// handle decodes one JSON-RPC message, checks it, and dispatches it.
+// handle checks one message against the rate limit, decodes it as a
+// JSON-RPC request, and dispatches it. Every message counts against the
+// limit, well-formed or not, so that no kind of flood escapes it.
 func (s *session) handle(data []byte) {
+	ok, abuse := s.limiter.allow(time.Now())
+	if abuse {
+		s.srv.metrics.abuseCloses.Inc()
+		s.close(websocket.ClosePolicyViolation, "request rate abuse")
+		return
+	}
 	var m protocol.Message
 	if err := json.Unmarshal(data, &m); err != nil {
 		code := protocol.RPCParseError
-		if t := bytes.TrimSpace(data); len(t) > 0 && t[0] != '{' && json.Valid(t) {
+		if t := bytes.TrimSpace(data); json.Valid(t) {
 			code = protocol.RPCInvalidRequest // valid JSON, but not one request object (batches included)
 		}
 		s.reply(nil, nil, protocol.Errorf(code, "a message must be one JSON-RPC request object"))
@@ -156,23 +163,17 @@ func (s *session) handle(data []byte) {
 		s.reply(nil, nil, protocol.Errorf(protocol.RPCInvalidRequest, "id must be a string or a number"))
 		return
 	}
-	if m.JSONRPC != protocol.Version || m.Method == "" || m.Result != nil || m.Error != nil {
-		s.reply(m.ID, nil, protocol.Errorf(protocol.RPCInvalidRequest, `a request needs "jsonrpc":"2.0" and a method`))
-		return
-	}
 	label := m.Method
 	if _, known := s.srv.methods[label]; !known {
 		label = "unknown"
 	}
-	ok, abuse := s.limiter.allow(time.Now())
-	if abuse {
-		s.srv.metrics.abuseCloses.Inc()
-		s.close(websocket.ClosePolicyViolation, "request rate abuse")
-		return
-	}
 	if !ok {
 		s.srv.metrics.request(label, protocol.ServerException)
 		s.reply(m.ID, nil, protocol.Errorf(protocol.ServerException, "rate limit exceeded: slow down"))
+		return
+	}
+	if m.JSONRPC != protocol.Version || m.Method == "" || m.Result != nil || m.Error != nil {
+		s.reply(m.ID, nil, protocol.Errorf(protocol.RPCInvalidRequest, `a request needs "jsonrpc":"2.0" and a method`))
 		return
 	}
 	res, e := s.dispatch(m.Method, m.Params)
