@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/pion/webrtc/v4"
 
 	"github.com/crvnode/crvnode/protocol"
 )
@@ -52,6 +53,17 @@ type Options struct {
 	// Logger receives what the client drops (malformed or unmatched node
 	// messages). Nil discards.
 	Logger *slog.Logger
+	// OnTrack receives each remote track the node sends: the audio of
+	// members whose mic is open, the videos asked for with SetVideo. It runs
+	// on the track's own goroutine and should read the track until it
+	// ends. Nil reads and drops them.
+	OnTrack func(*RemoteTrack)
+	// SettingEngine customises the client's PeerConnections (network,
+	// ICE, a virtual network in tests). Nil uses pion's defaults with
+	// loopback candidates included.
+	SettingEngine *webrtc.SettingEngine
+	// ICETransportPolicy "relay" makes media go through TURN only.
+	ICETransportPolicy webrtc.ICETransportPolicy
 }
 
 func (o Options) withDefaults() Options {
@@ -88,6 +100,9 @@ type Client struct {
 	closing     bool                   // Close was called
 	lineOffSeen bool                   // the node sent lineOff itself
 	userID      protocol.UserID
+	iceServers  []protocol.ICEServer
+	media       *media // nil until media is used or the node negotiates
+	sources     map[protocol.Source]MediaSource
 	meetID      protocol.MeetingID
 	members     map[protocol.UserID]protocol.MemberInfo // nil when in no meeting
 
@@ -164,6 +179,7 @@ func (c *Client) Close() error {
 		_ = c.conn.Close()
 	})
 	c.ioWG.Wait()
+	c.closeMedia()
 	return nil
 }
 
@@ -216,6 +232,7 @@ func (c *Client) connectionEnded(cause error) {
 
 	close(c.stop)
 	_ = c.conn.Close()
+	go c.closeMedia() // not on the reader: closing waits for pion's goroutines
 	for _, p := range pending {
 		p.ch <- &protocol.Message{JSONRPC: protocol.Version, Error: lostError(closing, cause)}
 	}

@@ -34,6 +34,14 @@ var eventTypes = map[string]func() any{
 	protocol.EventMeetingStopped:            newOf[protocol.MeetingStopped],
 	protocol.EventMeetingDropped:            newOf[protocol.MeetingDropped],
 	protocol.EventNotifyMeetingCustomMsg:    newOf[protocol.NotifyMeetingCustomMsg],
+	protocol.EventAudioStatusChanged:        newOf[protocol.StatusChanged],
+	protocol.EventVideoStatusChanged:        newOf[protocol.StatusChanged],
+	protocol.EventNotifyScreenShareStarted:  newOf[protocol.ScreenShareEvent],
+	protocol.EventNotifyScreenShareStopped:  newOf[protocol.ScreenShareEvent],
+	protocol.EventMicEnergyUpdate:           newOf[protocol.MicEnergy],
+	protocol.EventDownOffer:                 newOf[protocol.DownOffer],
+	protocol.EventUpCandidate:               newOf[protocol.CandidateParams],
+	protocol.EventDownCandidate:             newOf[protocol.CandidateParams],
 }
 
 func newOf[T any]() any { return new(T) }
@@ -43,6 +51,12 @@ func newOf[T any]() any { return new(T) }
 // that already includes the member who just entered.
 func (c *Client) handleEvent(msg *protocol.Message) {
 	ev := Event{Method: msg.Method, Data: c.decodeEvent(msg.Method, msg.Params)}
+	if isNegotiation(ev.Method) {
+		if m, err := c.mediaSide(); err == nil {
+			m.handleEvent(ev)
+		}
+		return
+	}
 	c.mu.Lock()
 	c.applyEventLocked(ev)
 	c.mu.Unlock()
@@ -83,6 +97,15 @@ func (c *Client) applyEventLocked(ev Event) {
 		}
 	case *protocol.MeetingDropped:
 		c.leaveMeetingLocked()
+	case *protocol.StatusChanged:
+		if m, ok := c.members[d.UserID]; ok {
+			if ev.Method == protocol.EventAudioStatusChanged {
+				m.AudioStatus = d.NewStatus
+			} else {
+				m.VideoStatus = d.NewStatus
+			}
+			c.members[d.UserID] = m
+		}
 	case *protocol.LineOff:
 		c.lineOffSeen = true
 		c.leaveMeetingLocked()
@@ -103,21 +126,26 @@ func (c *Client) dispatchLoop() {
 	close(c.done)
 }
 
-// eventQueue is an unbounded FIFO between the reader and the Handler: the
-// reader must never wait for the Handler, or a slow Handler would stall the
-// responses that the Handler itself may be waiting for.
-type eventQueue struct {
+// queue is an unbounded FIFO between the reader and a consumer goroutine
+// (the Handler's, the media negotiator's): the reader must never wait for
+// them, or a slow Handler would stall the responses that the Handler itself
+// may be waiting for.
+type queue[T any] struct {
 	mu     sync.Mutex
-	items  []Event
+	items  []T
 	closed bool
 	wake   chan struct{} // capacity 1: "something changed"
 }
 
-func newEventQueue() *eventQueue {
-	return &eventQueue{wake: make(chan struct{}, 1)}
+type eventQueue = queue[Event]
+
+func newEventQueue() *eventQueue { return newQueue[Event]() }
+
+func newQueue[T any]() *queue[T] {
+	return &queue[T]{wake: make(chan struct{}, 1)}
 }
 
-func (q *eventQueue) push(ev Event) {
+func (q *queue[T]) push(ev T) {
 	q.mu.Lock()
 	if !q.closed {
 		q.items = append(q.items, ev)
@@ -127,7 +155,7 @@ func (q *eventQueue) push(ev Event) {
 }
 
 // close lets pop return what is queued, then report the end.
-func (q *eventQueue) close() {
+func (q *queue[T]) close() {
 	q.mu.Lock()
 	q.closed = true
 	q.mu.Unlock()
@@ -135,7 +163,7 @@ func (q *eventQueue) close() {
 }
 
 // discard drops what is queued and closes the queue.
-func (q *eventQueue) discard() {
+func (q *queue[T]) discard() {
 	q.mu.Lock()
 	q.closed = true
 	q.items = nil
@@ -143,7 +171,7 @@ func (q *eventQueue) discard() {
 	q.signal()
 }
 
-func (q *eventQueue) signal() {
+func (q *queue[T]) signal() {
 	select {
 	case q.wake <- struct{}{}:
 	default:
@@ -152,12 +180,13 @@ func (q *eventQueue) signal() {
 
 // pop waits for the next event; ok is false once the queue is closed and
 // empty.
-func (q *eventQueue) pop() (ev Event, ok bool) {
+func (q *queue[T]) pop() (ev T, ok bool) {
 	for {
 		q.mu.Lock()
 		if len(q.items) > 0 {
+			var zero T
 			ev = q.items[0]
-			q.items[0] = Event{}
+			q.items[0] = zero
 			q.items = q.items[1:]
 			q.mu.Unlock()
 			return ev, true
@@ -165,7 +194,8 @@ func (q *eventQueue) pop() (ev Event, ok bool) {
 		closed := q.closed
 		q.mu.Unlock()
 		if closed {
-			return Event{}, false
+			var zero T
+			return zero, false
 		}
 		<-q.wake
 	}

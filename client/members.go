@@ -81,6 +81,7 @@ func (c *Client) onLogin(result json.RawMessage) {
 	}
 	c.mu.Lock()
 	c.userID = res.UserID
+	c.iceServers = res.ICEServers
 	c.mu.Unlock()
 }
 

@@ -66,7 +66,7 @@ var listenRE = regexp.MustCompile(`msg="crvnode listening" http=http://(\S+)`)
 // waits until it logs its listening address.
 func startProc(t testing.TB, dataDir string, args ...string) *proc {
 	t.Helper()
-	all := append([]string{"-http", "127.0.0.1:0", "-data", dataDir, "-turn", ""}, args...)
+	all := append([]string{"-http", "127.0.0.1:0", "-rtc", "127.0.0.1:0", "-data", dataDir, "-turn", ""}, args...)
 	cmd := exec.Command(nodeBinary(t), all...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/crvnode/crvnode/protocol"
+	"github.com/crvnode/crvnode/sfu"
 	"github.com/crvnode/crvnode/signaling"
 )
 
@@ -20,6 +22,7 @@ import (
 type Config struct {
 	HTTPAddr string // e.g. ":8080"; "127.0.0.1:0" picks a free port
 	DataDir  string // holds the SQLite database
+	RTCAddr  string // the SFU's one UDP port (and ICE-TCP on the same number); "" disables media
 	TURNAddr string // reserved for the embedded TURN server
 	PublicIP string // the address clients reach this node at, behind NAT
 	File     FileConfig
@@ -31,6 +34,7 @@ type Node struct {
 	log       *slog.Logger
 	store     *signaling.Store
 	signaling *signaling.Server
+	sfu       *sfu.SFU
 	http      *http.Server
 	ln        net.Listener
 	served    chan error
@@ -54,17 +58,26 @@ func Start(cfg Config) (*Node, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var media *sfu.SFU
+	if cfg.RTCAddr != "" {
+		media, err = sfu.New(sfu.Config{UDPAddr: cfg.RTCAddr, PublicIP: cfg.PublicIP, Logger: log, Registerer: reg})
+		if err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 	sig, err := signaling.New(signaling.Config{
 		Apps:           apps,
 		Limits:         cfg.File.Limits,
 		AllowedOrigins: cfg.File.AllowedOrigins,
 		PublicURL:      cfg.File.PublicURL,
 		Store:          store,
+		Media:          mediaOf(media),
 		Logger:         log,
 		Registerer:     reg,
 	})
 	if err != nil {
-		store.Close()
+		closeAll(media, store)
 		return nil, err
 	}
 	mux := http.NewServeMux()
@@ -74,13 +87,14 @@ func Start(cfg Config) (*Node, error) {
 	mux.HandleFunc("/{$}", home)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
-		store.Close()
+		closeAll(media, store)
 		return nil, fmt.Errorf("node: listen %s: %w", cfg.HTTPAddr, err)
 	}
 	n := &Node{
 		log:       log,
 		store:     store,
 		signaling: sig,
+		sfu:       media,
 		http:      &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
 		ln:        ln,
 		served:    make(chan error, 1),
@@ -106,7 +120,44 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	if err := <-n.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		httpErr = errors.Join(httpErr, err)
 	}
-	return errors.Join(httpErr, sigErr, n.store.Close())
+	var sfuErr error
+	if n.sfu != nil {
+		sfuErr = n.sfu.Close()
+	}
+	return errors.Join(httpErr, sigErr, sfuErr, n.store.Close())
+}
+
+// RTCAddr is the SFU's UDP address, or nil without media.
+func (n *Node) RTCAddr() net.Addr {
+	if n.sfu == nil {
+		return nil
+	}
+	return n.sfu.UDPAddr()
+}
+
+func closeAll(media *sfu.SFU, store *signaling.Store) {
+	if media != nil {
+		media.Close()
+	}
+	store.Close()
+}
+
+// sfuMedia adapts the SFU to the interface signaling drives it through.
+type sfuMedia struct{ s *sfu.SFU }
+
+func (m sfuMedia) NewPeer(id protocol.UserID, ev signaling.MediaEvents) (signaling.MediaPeer, error) {
+	p, err := m.s.NewPeer(id, ev)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func mediaOf(s *sfu.SFU) signaling.Media {
+	if s == nil {
+		return nil
+	}
+	return sfuMedia{s}
 }
 
 func home(w http.ResponseWriter, _ *http.Request) {

@@ -45,6 +45,8 @@ type Config struct {
 	// ICEServers returns the ICE servers handed to a user at login; nil
 	// hands out none.
 	ICEServers func(appID string, userID protocol.UserID) []protocol.ICEServer
+	// Media is the SFU; nil serves signaling only.
+	Media      Media
 	Store      *Store
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer

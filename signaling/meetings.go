@@ -43,7 +43,7 @@ func (m *meeting) infoLocked() protocol.MeetInfo {
 func (m *meeting) membersLocked() []protocol.MemberInfo {
 	out := make([]protocol.MemberInfo, 0, len(m.members))
 	for _, mi := range m.members {
-		out = append(out, *mi)
+		out = append(out, mi.info)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
 	return out
@@ -82,7 +82,7 @@ func (s *session) createMeeting(p *protocol.CreateMeetingParams) (any, *protocol
 	if e != nil {
 		return nil, e
 	}
-	a.meetings[info.ID] = &meeting{info: info, members: map[protocol.UserID]*protocol.MemberInfo{}}
+	a.meetings[info.ID] = newMeeting(info)
 	a.mu.Unlock()
 	return protocol.MeetObjResult{MeetObj: info}, nil
 }
@@ -121,6 +121,9 @@ func (a *app) destroyMeetingLocked(u *user, id protocol.MeetingID, ob *outbox) *
 	for mid := range m.members {
 		mu := a.users[mid]
 		mu.meeting = nil
+		if mu.media != nil {
+			mu.media.Leave()
+		}
 		ob.addUser(mu, protocol.EventMeetingStopped, protocol.MeetingStopped{MeetID: id})
 		a.touchLocked(mu, ob)
 	}
@@ -178,13 +181,16 @@ func (a *app) enterMeetingLocked(u *user, p *protocol.EnterMeetingParams, ob *ou
 		if nick == "" {
 			nick = u.nick
 		}
-		mi := &protocol.MemberInfo{UserID: u.id, NickName: nick,
-			AudioStatus: protocol.AStatusClosed, VideoStatus: protocol.VStatusClosed}
+		mi := &member{info: protocol.MemberInfo{UserID: u.id, NickName: nick,
+			AudioStatus: protocol.AStatusClosed, VideoStatus: protocol.VStatusClosed}}
 		for id := range m.members {
-			ob.addUser(a.users[id], protocol.EventUserEnterMeeting, protocol.UserEnterMeeting{MemberInfo: *mi})
+			ob.addUser(a.users[id], protocol.EventUserEnterMeeting, protocol.UserEnterMeeting{MemberInfo: mi.info})
 		}
 		m.members[u.id] = mi
 		u.meeting = m
+		if u.media != nil {
+			u.media.Join(a.roomKey(m))
+		}
 		a.touchLocked(u, ob)
 	}
 	return protocol.EnterMeetingResult{MeetObj: m.infoLocked(), Members: m.membersLocked()}, nil
@@ -211,6 +217,9 @@ func (a *app) leaveMeetingLocked(u *user, ob *outbox) {
 	}
 	delete(m.members, u.id)
 	u.meeting = nil
+	if u.media != nil {
+		u.media.Leave()
+	}
 	for id := range m.members {
 		ob.addUser(a.users[id], protocol.EventUserLeftMeeting, protocol.UserLeftMeeting{UserID: u.id})
 	}

@@ -50,6 +50,19 @@ func coreMethods() map[string]method {
 		protocol.MethodClientCancelInvite:    {fn: with((*session).cancelInvite)},
 		protocol.MethodKickout:               {fn: with((*session).kickout)},
 		protocol.MethodSendMeetingCustomMsg:  {fn: with((*session).sendMeetingCustomMsg)},
+		protocol.MethodUpOffer:               {fn: with((*session).upOffer)},
+		protocol.MethodUpCandidate:           {fn: with((*session).upCandidate)},
+		protocol.MethodDownAnswer:            {fn: with((*session).downAnswer)},
+		protocol.MethodDownCandidate:         {fn: with((*session).downCandidate)},
+		protocol.MethodOpenMic:               {fn: with((*session).openMic)},
+		protocol.MethodCloseMic:              {fn: with((*session).closeMic)},
+		protocol.MethodOpenVideo:             {fn: with((*session).openVideo)},
+		protocol.MethodCloseVideo:            {fn: with((*session).closeVideo)},
+		protocol.MethodStartScreenShare:      {fn: with((*session).startScreenShare)},
+		protocol.MethodStopScreenShare:       {fn: with((*session).stopScreenShare)},
+		protocol.MethodGetWatchableVideos:    {fn: with((*session).getWatchableVideos)},
+		protocol.MethodSetVideo:              {fn: with((*session).setVideo)},
+		protocol.MethodClearVideo:            {fn: with((*session).clearVideo)},
 	}
 }
 

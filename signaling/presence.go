@@ -74,6 +74,12 @@ func (s *session) enter(a *app, userID protocol.UserID, nick string) (any, *prot
 	}
 	u.sess = s
 	s.app, s.user = a, u
+	if media := s.srv.cfg.Media; media != nil {
+		var err error
+		if u.media, err = media.NewPeer(userID, mediaEvents{s: s, a: a, u: u}); err != nil {
+			s.log.Error("media peer", "err", err)
+		}
+	}
 	s.log = s.log.With("app", a.cfg.ID, "user", userID)
 	a.touchLocked(u, &ob)
 	a.mu.Unlock()
@@ -95,6 +101,10 @@ func (a *app) logoffLocked(u *user, ob *outbox) {
 		a.endCallLocked(c, u, "", ob)
 	}
 	a.leaveMeetingLocked(u, ob)
+	if u.media != nil {
+		u.media.Close()
+		u.media = nil
+	}
 	u.sess = nil
 	a.touchLocked(u, ob)
 }
@@ -199,7 +209,7 @@ func (a *app) load(ctx context.Context) error {
 		u.shown = u.status()
 	}
 	for _, m := range meetings {
-		a.meetings[m.ID] = &meeting{info: m, members: map[protocol.UserID]*protocol.MemberInfo{}}
+		a.meetings[m.ID] = newMeeting(m)
 	}
 	return nil
 }

@@ -31,13 +31,26 @@ type user struct {
 	dnd     int
 	sess    *session // nil when offline
 	meeting *meeting
+	media   MediaPeer        // the session's media, nil without an SFU
 	calls   map[string]*call // calls and invites this user rings or takes part in
 	shown   protocol.UserStatus
 }
 
 type meeting struct {
 	info    protocol.MeetInfo
-	members map[protocol.UserID]*protocol.MemberInfo
+	members map[protocol.UserID]*member
+}
+
+// member is one user in a meeting: what others see of it, and its media
+// state beyond MemberInfo.
+type member struct {
+	info   protocol.MemberInfo
+	screen bool // sharing its screen
+	energy int  // speaking level last reported, 0-10
+}
+
+func newMeeting(info protocol.MeetInfo) *meeting {
+	return &meeting{info: info, members: map[protocol.UserID]*member{}}
 }
 
 // call is a one-to-one call or an invite (callMoreParty) from caller to

@@ -2,7 +2,7 @@
 // logins, presence, calls and meetings through the CRVideo API.
 //
 // Every flag has an environment override (CRVNODE_HTTP, CRVNODE_DATA,
-// CRVNODE_CONFIG, CRVNODE_TURN, CRVNODE_PUBLIC_IP); a flag given on the
+// CRVNODE_CONFIG, CRVNODE_RTC, CRVNODE_TURN, CRVNODE_PUBLIC_IP); a flag given on the
 // command line wins over the environment.
 package main
 
@@ -47,6 +47,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	httpAddr := fs.String("http", env("CRVNODE_HTTP", ":8080"), "HTTP listen address: /ws, /healthz, /metrics, / (env CRVNODE_HTTP)")
 	dataDir := fs.String("data", env("CRVNODE_DATA", "./data"), "data directory holding the SQLite database (env CRVNODE_DATA)")
 	configPath := fs.String("config", env("CRVNODE_CONFIG", ""), "optional YAML configuration file (env CRVNODE_CONFIG)")
+	rtcAddr := fs.String("rtc", env("CRVNODE_RTC", ":7882"), "media (WebRTC) address: one UDP port for every peer, ICE-TCP on the same number; \"\" disables media (env CRVNODE_RTC)")
 	turnAddr := fs.String("turn", env("CRVNODE_TURN", ":3478"), "TURN listen address, \"\" to disable (env CRVNODE_TURN)")
 	publicIP := fs.String("public-ip", env("CRVNODE_PUBLIC_IP", ""), "public IP address clients reach this node at (env CRVNODE_PUBLIC_IP)")
 	if err := fs.Parse(args); err != nil {
@@ -61,7 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 	}
 	n, err := node.Start(node.Config{
-		HTTPAddr: *httpAddr, DataDir: *dataDir, TURNAddr: *turnAddr, PublicIP: *publicIP,
+		HTTPAddr: *httpAddr, DataDir: *dataDir, RTCAddr: *rtcAddr, TURNAddr: *turnAddr, PublicIP: *publicIP,
 		File: fc, Logger: log,
 	})
 	if err != nil {

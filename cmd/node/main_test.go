@@ -35,7 +35,7 @@ func (s *syncBuffer) String() string {
 
 func TestRunUsesEnvironmentAndStopsCleanly(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "from-env")
-	env := map[string]string{"CRVNODE_HTTP": "127.0.0.1:0", "CRVNODE_DATA": data, "CRVNODE_TURN": ""}
+	env := map[string]string{"CRVNODE_HTTP": "127.0.0.1:0", "CRVNODE_RTC": "127.0.0.1:0", "CRVNODE_DATA": data, "CRVNODE_TURN": ""}
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs syncBuffer
 	done := make(chan error, 1)

@@ -1,0 +1,274 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/crvnode/crvnode/protocol"
+)
+
+// RemoteTrack is a member's audio or video as the node sends it.
+type RemoteTrack struct {
+	UserID   protocol.UserID
+	Source   protocol.Source
+	Track    *webrtc.TrackRemote
+	Receiver *webrtc.RTPReceiver
+}
+
+// media is the client's WebRTC side: the up connection it offers (what it
+// publishes, and its data channels) and the down connection the node
+// offers (what it receives). Node negotiation events are handled on one
+// goroutine, in order, off the socket reader.
+type media struct {
+	c    *Client
+	api  *webrtc.API
+	ops  *queue[func()]
+	done chan struct{}
+
+	negMu sync.Mutex // serialises negotiations of the up connection
+
+	mu        sync.Mutex
+	ice       []webrtc.ICEServer
+	up        *webrtc.PeerConnection
+	down      *webrtc.PeerConnection
+	published map[protocol.Source]*published
+	downInfo  map[string]protocol.DownTrack // mid -> whose track
+	upCands   []webrtc.ICECandidateInit     // the node's, waiting for the answer
+	downCands []webrtc.ICECandidateInit     // the node's, waiting for the offer
+	upLocal   []webrtc.ICECandidateInit     // ours, waiting for the offer to be sent
+	downLocal []webrtc.ICECandidateInit     // ours, waiting for the answer to be sent
+	upSent    bool
+	downSent  bool
+	closed    bool
+}
+
+type published struct {
+	src    MediaSource
+	sender *webrtc.RTPSender
+	cancel context.CancelFunc
+}
+
+func newMedia(c *Client) (*media, error) {
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
+		return nil, err
+	}
+	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: audioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, err
+	}
+	reg := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
+		return nil, err
+	}
+	se := webrtc.SettingEngine{}
+	if c.opts.SettingEngine != nil {
+		se = *c.opts.SettingEngine
+	} else {
+		se.SetIncludeLoopbackCandidate(true) // a node on this machine offers loopback candidates
+	}
+	m := &media{
+		c: c, ops: newQueue[func()](), done: make(chan struct{}),
+		api:       webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)),
+		published: map[protocol.Source]*published{},
+		downInfo:  map[string]protocol.DownTrack{},
+	}
+	go m.run()
+	return m, nil
+}
+
+const audioLevelURI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+
+func (m *media) run() {
+	defer close(m.done)
+	for {
+		op, ok := m.ops.pop()
+		if !ok {
+			return
+		}
+		op()
+	}
+}
+
+// close ends both connections and the negotiation goroutine.
+func (m *media) close() {
+	m.mu.Lock()
+	m.closed = true
+	up, down := m.up, m.down
+	pubs := m.published
+	m.published = map[protocol.Source]*published{}
+	m.mu.Unlock()
+	for _, p := range pubs {
+		p.cancel()
+	}
+	for _, pc := range []*webrtc.PeerConnection{up, down} {
+		if pc != nil {
+			_ = pc.Close()
+		}
+	}
+	m.ops.close()
+	<-m.done
+}
+
+func iceServers(list []protocol.ICEServer) []webrtc.ICEServer {
+	out := make([]webrtc.ICEServer, 0, len(list))
+	for _, s := range list {
+		out = append(out, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	return out
+}
+
+// upConn returns the up connection, creating it.
+func (m *media) upConn() (*webrtc.PeerConnection, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, errMediaClosed
+	}
+	if m.up != nil {
+		return m.up, nil
+	}
+	pc, err := m.api.NewPeerConnection(webrtc.Configuration{ICEServers: m.ice, ICETransportPolicy: m.c.opts.ICETransportPolicy})
+	if err != nil {
+		return nil, err
+	}
+	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
+		if cand == nil {
+			return
+		}
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if !m.upSent {
+			m.upLocal = append(m.upLocal, cand.ToJSON())
+			return
+		}
+		m.sendCandidate(protocol.MethodUpCandidate, cand.ToJSON())
+	})
+	m.up = pc
+	return pc, nil
+}
+
+var errMediaClosed = errors.New("crvnode client: media closed")
+
+func (m *media) sendCandidate(method string, c webrtc.ICECandidateInit) {
+	p := protocol.CandidateParams{Candidate: protocol.ICECandidate{Candidate: c.Candidate, SDPMid: c.SDPMid,
+		SDPMLineIndex: c.SDPMLineIndex, UsernameFragment: c.UsernameFragment}}
+	_ = m.c.Notify(method, p)
+}
+
+func fromProto(c protocol.ICECandidate) webrtc.ICECandidateInit {
+	return webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex, UsernameFragment: c.UsernameFragment}
+}
+
+// negotiateUp offers the up connection's current state and applies the
+// node's answer.
+func (m *media) negotiateUp(ctx context.Context) error {
+	m.negMu.Lock()
+	defer m.negMu.Unlock()
+	pc, err := m.upConn()
+	if err != nil {
+		return err
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err == nil {
+		err = pc.SetLocalDescription(offer)
+	}
+	if err != nil {
+		return fmt.Errorf("crvnode client: up offer: %w", err)
+	}
+	var tracks []protocol.UpTrack
+	m.mu.Lock()
+	for src, p := range m.published {
+		for _, t := range pc.GetTransceivers() {
+			if t.Sender() == p.sender {
+				tracks = append(tracks, protocol.UpTrack{Mid: t.Mid(), Source: src})
+			}
+		}
+	}
+	m.mu.Unlock()
+	var res protocol.SDPResult
+	if err := m.c.Do(ctx, protocol.MethodUpOffer, protocol.UpOfferParams{SDP: pc.LocalDescription().SDP, Tracks: tracks}, &res); err != nil {
+		return err
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: res.SDP}); err != nil {
+		return fmt.Errorf("crvnode client: up answer: %w", err)
+	}
+	m.mu.Lock()
+	m.upSent = true
+	local, remote := m.upLocal, m.upCands
+	m.upLocal, m.upCands = nil, nil
+	for _, c := range local {
+		m.sendCandidate(protocol.MethodUpCandidate, c)
+	}
+	m.mu.Unlock()
+	for _, c := range remote {
+		_ = pc.AddICECandidate(c)
+	}
+	return nil
+}
+
+// handleEvent takes the node's negotiation events; it reports whether ev
+// was one (they are not passed to the Handler).
+func (m *media) handleEvent(ev Event) bool {
+	switch d := ev.Data.(type) {
+	case *protocol.DownOffer:
+		m.ops.push(func() { m.answerDown(d) })
+	case *protocol.CandidateParams:
+		c := fromProto(d.Candidate)
+		if ev.Method == protocol.EventUpCandidate {
+			m.ops.push(func() { m.addUpCandidate(c) })
+		} else {
+			m.ops.push(func() { m.addDownCandidate(c) })
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+func (m *media) addUpCandidate(c webrtc.ICECandidateInit) {
+	m.mu.Lock()
+	pc := m.up
+	if pc == nil || pc.RemoteDescription() == nil {
+		m.upCands = append(m.upCands, c)
+		m.mu.Unlock()
+		return
+	}
+	m.mu.Unlock()
+	_ = pc.AddICECandidate(c)
+}
+
+func (m *media) addDownCandidate(c webrtc.ICECandidateInit) {
+	m.mu.Lock()
+	pc := m.down
+	if pc == nil || pc.RemoteDescription() == nil {
+		m.downCands = append(m.downCands, c)
+		m.mu.Unlock()
+		return
+	}
+	m.mu.Unlock()
+	_ = pc.AddICECandidate(c)
+}
+
+// isNegotiation reports whether an event belongs to the media negotiation,
+// which the client handles itself.
+func isNegotiation(method string) bool {
+	return method == protocol.EventDownOffer || method == protocol.EventUpCandidate || method == protocol.EventDownCandidate
+}
+
+// closeMedia ends the client's media, if it has any.
+func (c *Client) closeMedia() {
+	c.mu.Lock()
+	m := c.media
+	c.mu.Unlock()
+	if m != nil {
+		m.close()
+	}
+}

@@ -1,0 +1,105 @@
+package client
+
+import (
+	"context"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/crvnode/crvnode/protocol"
+)
+
+// answerDown answers the node's offer of the down connection, creating the
+// connection on the first offer. It runs on the media goroutine.
+func (m *media) answerDown(o *protocol.DownOffer) {
+	pc, err := m.downConn()
+	if err != nil {
+		m.c.log.Warn("crvnode client: down connection", "err", err)
+		return
+	}
+	m.mu.Lock()
+	for _, t := range o.Tracks {
+		m.downInfo[t.Mid] = t
+	}
+	m.mu.Unlock()
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: o.SDP}); err != nil {
+		m.c.log.Warn("crvnode client: down offer", "err", err)
+		return
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err == nil {
+		err = pc.SetLocalDescription(answer)
+	}
+	if err != nil {
+		m.c.log.Warn("crvnode client: down answer", "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), m.c.opts.RequestTimeout)
+	defer cancel()
+	if err := m.c.Do(ctx, protocol.MethodDownAnswer, protocol.DownAnswerParams{SDP: pc.LocalDescription().SDP}, nil); err != nil {
+		m.c.log.Warn("crvnode client: downAnswer", "err", err)
+		return
+	}
+	m.mu.Lock()
+	m.downSent = true
+	local, remote := m.downLocal, m.downCands
+	m.downLocal, m.downCands = nil, nil
+	for _, c := range local {
+		m.sendCandidate(protocol.MethodDownCandidate, c)
+	}
+	m.mu.Unlock()
+	for _, c := range remote {
+		_ = pc.AddICECandidate(c)
+	}
+}
+
+func (m *media) downConn() (*webrtc.PeerConnection, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, errMediaClosed
+	}
+	if m.down != nil {
+		return m.down, nil
+	}
+	pc, err := m.api.NewPeerConnection(webrtc.Configuration{ICEServers: m.ice, ICETransportPolicy: m.c.opts.ICETransportPolicy})
+	if err != nil {
+		return nil, err
+	}
+	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
+		if cand == nil {
+			return
+		}
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if !m.downSent {
+			m.downLocal = append(m.downLocal, cand.ToJSON())
+			return
+		}
+		m.sendCandidate(protocol.MethodDownCandidate, cand.ToJSON())
+	})
+	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+		m.mu.Lock()
+		info, ok := m.downInfo[r.RTPTransceiver().Mid()]
+		m.mu.Unlock()
+		if !ok {
+			info = protocol.DownTrack{UserID: t.StreamID(), Source: t.ID()}
+		}
+		if h := m.c.opts.OnTrack; h != nil {
+			h(&RemoteTrack{UserID: info.UserID, Source: info.Source, Track: t, Receiver: r})
+			return
+		}
+		discard(t)
+	})
+	m.down = pc
+	return pc, nil
+}
+
+// discard reads a track nobody asked for, so that its buffers drain.
+func discard(t *webrtc.TrackRemote) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := t.Read(buf); err != nil {
+			return
+		}
+	}
+}

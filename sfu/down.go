@@ -1,0 +1,117 @@
+package sfu
+
+import (
+	"sort"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/crvnode/crvnode/protocol"
+)
+
+// syncDown makes the down connection carry exactly wants, and offers the
+// change. It runs on the actor.
+func (p *Peer) syncDown(wants map[pubKey]want) {
+	changed := false
+	for k, dt := range p.subs {
+		w, ok := wants[k]
+		if ok && w.pub == dt.pub {
+			dt.setMaxHeight(w.maxHeight)
+			continue
+		}
+		p.removeSub(k, dt)
+		changed = true
+	}
+	for k, w := range wants {
+		if _, ok := p.subs[k]; ok {
+			continue
+		}
+		if p.down == nil && !p.newDown() {
+			return
+		}
+		dt := newDownTrack(w.pub, p, k, w.maxHeight)
+		sender, err := p.down.AddTrack(dt)
+		if err != nil {
+			p.log.Warn("add down track", "track", k, "err", err)
+			continue
+		}
+		dt.sender = sender
+		p.subs[k] = dt
+		w.pub.addSub(dt)
+		p.sfu.goroutine(dt.readRTCP)
+		changed = true
+	}
+	if changed {
+		p.offerDown()
+	}
+}
+
+func (p *Peer) removeSub(k pubKey, dt *DownTrack) {
+	dt.pub.removeSub(dt)
+	if p.down != nil {
+		_ = p.down.RemoveTrack(dt.sender)
+	}
+	delete(p.subs, k)
+}
+
+func (p *Peer) newDown() bool {
+	pc, err := p.sfu.downAPI.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		p.log.Error("new down connection", "err", err)
+		return false
+	}
+	p.down = pc
+	p.sfu.metrics.peers.WithLabelValues("down").Inc()
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c != nil {
+			p.ev.DownCandidate(toProto(c.ToJSON()))
+		}
+	})
+	return true
+}
+
+// offerDown sends a new offer of the down connection, unless one is
+// waiting for its answer: then it is sent when that answer comes, so that
+// offers never overlap.
+func (p *Peer) offerDown() {
+	if p.down == nil {
+		return
+	}
+	if p.downOffering {
+		p.downAgain = true
+		return
+	}
+	offer, err := p.down.CreateOffer(nil)
+	if err == nil {
+		err = p.down.SetLocalDescription(offer)
+	}
+	if err != nil {
+		p.log.Error("down offer", "err", err)
+		return
+	}
+	p.downOffering = true
+	var tracks []protocol.DownTrack
+	for _, t := range p.down.GetTransceivers() {
+		if s := t.Sender(); s != nil {
+			if dt, ok := s.Track().(*DownTrack); ok {
+				tracks = append(tracks, protocol.DownTrack{Mid: t.Mid(), UserID: dt.key.peer, Source: dt.key.source})
+			}
+		}
+	}
+	sort.Slice(tracks, func(i, j int) bool { return tracks[i].Mid < tracks[j].Mid })
+	p.ev.DownOffer(protocol.DownOffer{SDP: p.down.LocalDescription().SDP, Tracks: tracks})
+}
+
+// closeDown ends every subscription and closes the down connection (the
+// peer left its room).
+func (p *Peer) closeDown() {
+	for k, dt := range p.subs {
+		dt.pub.removeSub(dt)
+		delete(p.subs, k)
+	}
+	if p.down != nil {
+		_ = p.down.Close()
+		p.down = nil
+		p.sfu.metrics.peers.WithLabelValues("down").Dec()
+	}
+	p.downOffering, p.downAgain, p.downCands = false, false, nil
+}

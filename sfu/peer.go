@@ -1,0 +1,341 @@
+package sfu
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/crvnode/crvnode/protocol"
+)
+
+// Events is how the SFU reaches one peer's client; signaling implements it
+// by sending JSON-RPC events. Its methods must not block.
+type Events interface {
+	UpCandidate(protocol.ICECandidate)
+	DownOffer(protocol.DownOffer)
+	DownCandidate(protocol.ICECandidate)
+	// AudioLevel reports the peer's own speaking level (0-10) when it
+	// changes, at most a few times a second.
+	AudioLevel(level int)
+}
+
+// DataChannelHandler is given the data channels a client opens on its up
+// connection (transfers use them).
+type DataChannelHandler func(*webrtc.DataChannel)
+
+// Peer is one client's media: its up and down connections, what it
+// publishes and what it receives. Its negotiation runs on one goroutine
+// (the actor); pion callbacks and signaling post work to it.
+type Peer struct {
+	sfu *SFU
+	id  string
+	ev  Events
+	log *slog.Logger
+
+	ops  opQueue
+	done chan struct{}
+
+	mu        sync.Mutex // guards the fields below; lock order: Room.mu, then Peer.mu
+	room      *Room
+	pubs      map[protocol.Source]*Publication
+	upSources map[string]protocol.Source // mid -> source
+	open      map[protocol.Source]bool   // sources signaling lets through; nil outside a room
+	watch     map[pubKey]int             // videos watched, with their shown height; nil outside a room
+	closed    bool
+	onData    DataChannelHandler
+
+	// Owned by the actor goroutine.
+	up, down     *webrtc.PeerConnection
+	downOffering bool // an offer waits for its answer
+	downAgain    bool // subscriptions changed meanwhile: offer again after it
+	downCands    []webrtc.ICECandidateInit
+	subs         map[pubKey]*DownTrack
+}
+
+// NewPeer creates the media side of a logged-in client. id is the user ID
+// subscribers see as the publisher of its tracks.
+func (s *SFU) NewPeer(id string, ev Events) (*Peer, error) {
+	p := &Peer{
+		sfu: s, id: id, ev: ev, log: s.log.With("peer", id),
+		done:      make(chan struct{}),
+		pubs:      map[protocol.Source]*Publication{},
+		upSources: map[string]protocol.Source{},
+		subs:      map[pubKey]*DownTrack{},
+	}
+	p.ops.init()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, ErrClosed
+	}
+	s.peers[p] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		p.run()
+	}()
+	return p, nil
+}
+
+// OnDataChannel sets the handler of data channels the client opens.
+func (p *Peer) OnDataChannel(h DataChannelHandler) {
+	p.mu.Lock()
+	p.onData = h
+	p.mu.Unlock()
+}
+
+// run is the actor loop: it runs posted operations one at a time until
+// the peer closes, then tears the connections down.
+func (p *Peer) run() {
+	for {
+		op, ok := p.ops.pop()
+		if !ok {
+			break
+		}
+		op()
+	}
+	p.teardown()
+	close(p.done)
+}
+
+// post queues op for the actor; it never blocks.
+func (p *Peer) post(op func()) { p.ops.push(op) }
+
+// call runs op on the actor and waits for its error.
+func (p *Peer) call(op func() error) error {
+	res := make(chan error, 1)
+	if !p.ops.push(func() { res <- op() }) {
+		return ErrClosed
+	}
+	select {
+	case err := <-res:
+		return err
+	case <-p.done:
+		return ErrClosed
+	}
+}
+
+// UpOffer answers the client's offer for its up connection. tracks says
+// which source each sending transceiver (by mid) carries.
+func (p *Peer) UpOffer(sdp string, tracks []protocol.UpTrack) (answer string, err error) {
+	err = p.call(func() error {
+		if p.up == nil {
+			if err := p.newUp(); err != nil {
+				return err
+			}
+		}
+		p.mu.Lock()
+		for _, t := range tracks {
+			p.upSources[t.Mid] = t.Source
+		}
+		p.mu.Unlock()
+		if err := p.up.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+			return fmt.Errorf("%w: %v", ErrBadSDP, err)
+		}
+		ans, err := p.up.CreateAnswer(nil)
+		if err != nil {
+			return err
+		}
+		if err := p.up.SetLocalDescription(ans); err != nil {
+			return err
+		}
+		answer = p.up.LocalDescription().SDP
+		return nil
+	})
+	return answer, err
+}
+
+// requestError is an error caused by what the client sent; BadRequest
+// lets signaling answer it as a parameter error.
+type requestError string
+
+func (e requestError) Error() string    { return string(e) }
+func (e requestError) BadRequest() bool { return true }
+
+// Errors for client input the SFU cannot use.
+var (
+	// ErrBadSDP is returned for an offer or answer pion cannot apply.
+	ErrBadSDP error = requestError("sfu: unacceptable session description")
+	// ErrNoConnection is returned for a candidate or answer to a
+	// connection that does not exist (yet).
+	ErrNoConnection error = requestError("sfu: no such connection")
+)
+
+func (p *Peer) newUp() error {
+	pc, err := p.sfu.upAPI.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return err
+	}
+	p.up = pc
+	p.sfu.metrics.peers.WithLabelValues("up").Inc()
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c != nil {
+			p.ev.UpCandidate(toProto(c.ToJSON()))
+		}
+	})
+	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) { p.onTrack(t, r) })
+	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
+		p.mu.Lock()
+		h := p.onData
+		p.mu.Unlock()
+		if h != nil {
+			h(dc)
+		}
+	})
+	return nil
+}
+
+// AddUpCandidate adds a client's trickled candidate of its up connection.
+func (p *Peer) AddUpCandidate(c protocol.ICECandidate) error {
+	return p.call(func() error {
+		if p.up == nil {
+			return ErrNoConnection
+		}
+		return p.up.AddICECandidate(fromProto(c))
+	})
+}
+
+// DownAnswer applies the client's answer to the node's last down offer,
+// and offers again if subscriptions changed meanwhile.
+func (p *Peer) DownAnswer(sdp string) error {
+	return p.call(func() error {
+		if p.down == nil || !p.downOffering {
+			return ErrNoConnection
+		}
+		if err := p.down.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
+			return fmt.Errorf("%w: %v", ErrBadSDP, err)
+		}
+		p.downOffering = false
+		for _, c := range p.downCands {
+			_ = p.down.AddICECandidate(c)
+		}
+		p.downCands = nil
+		if p.downAgain {
+			p.downAgain = false
+			p.offerDown()
+		}
+		return nil
+	})
+}
+
+// AddDownCandidate adds a client's trickled candidate of its down connection.
+func (p *Peer) AddDownCandidate(c protocol.ICECandidate) error {
+	return p.call(func() error {
+		if p.down == nil {
+			return ErrNoConnection
+		}
+		if p.down.RemoteDescription() == nil {
+			p.downCands = append(p.downCands, fromProto(c))
+			return nil
+		}
+		return p.down.AddICECandidate(fromProto(c))
+	})
+}
+
+// Close ends the peer: its publications end for every subscriber, its
+// connections close, its goroutines finish. Close does not wait for them
+// (the SFU's Close does).
+func (p *Peer) Close() {
+	p.Leave()
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.ops.close()
+}
+
+// teardown runs on the actor after the queue closed.
+func (p *Peer) teardown() {
+	for k, dt := range p.subs {
+		dt.pub.removeSub(dt)
+		delete(p.subs, k)
+	}
+	for _, pc := range []*webrtc.PeerConnection{p.up, p.down} {
+		if pc != nil {
+			_ = pc.Close()
+		}
+	}
+	if p.up != nil {
+		p.sfu.metrics.peers.WithLabelValues("up").Dec()
+	}
+	if p.down != nil {
+		p.sfu.metrics.peers.WithLabelValues("down").Dec()
+	}
+	p.mu.Lock()
+	pubs := p.pubs
+	p.pubs = map[protocol.Source]*Publication{}
+	p.mu.Unlock()
+	for _, pub := range pubs {
+		pub.close()
+	}
+	p.sfu.mu.Lock()
+	delete(p.sfu.peers, p)
+	p.sfu.mu.Unlock()
+}
+
+func toProto(c webrtc.ICECandidateInit) protocol.ICECandidate {
+	return protocol.ICECandidate{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex, UsernameFragment: c.UsernameFragment}
+}
+
+func fromProto(c protocol.ICECandidate) webrtc.ICECandidateInit {
+	return webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex, UsernameFragment: c.UsernameFragment}
+}
+
+// opQueue is the actor's unbounded queue: posting never blocks, so pion
+// callbacks and signaling can post while the actor is busy.
+type opQueue struct {
+	mu     sync.Mutex
+	ops    []func()
+	closed bool
+	wake   chan struct{}
+}
+
+func (q *opQueue) init() { q.wake = make(chan struct{}, 1) }
+
+func (q *opQueue) push(op func()) bool {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return false
+	}
+	q.ops = append(q.ops, op)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+func (q *opQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pop returns the next operation; after close it returns what was queued
+// before, then false.
+func (q *opQueue) pop() (func(), bool) {
+	for {
+		q.mu.Lock()
+		if len(q.ops) > 0 {
+			op := q.ops[0]
+			q.ops[0] = nil
+			q.ops = q.ops[1:]
+			q.mu.Unlock()
+			return op, true
+		}
+		closed := q.closed
+		q.mu.Unlock()
+		if closed {
+			return nil, false
+		}
+		<-q.wake
+	}
+}

@@ -1,0 +1,259 @@
+// Package sfu is crvnode's media plane: per-meeting routing of audio and
+// video between the members of a meeting. Each member has an up
+// PeerConnection (offered by the client: what it publishes) and a down
+// PeerConnection (offered by the node: what it receives). Published tracks
+// are read by one goroutine each and fanned out to subscribers over a
+// copy-on-write list. The SFU knows nothing of logins or calls: signaling
+// drives it through Peer's methods and hears from it through Events.
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config configures the SFU. Zero values have usable defaults.
+type Config struct {
+	// UDPAddr is the one UDP address every peer's ICE uses (pion's UDP
+	// mux). Default ":7882". "127.0.0.1:0" picks a free loopback port.
+	UDPAddr string
+	// TCPAddr is the ICE-TCP fallback listener; default: the UDP port's
+	// number on the same host. "-" disables ICE-TCP.
+	TCPAddr string
+	// PublicIP, when set, is the address put in the node's host candidates
+	// (a node behind NAT with a forwarded port).
+	PublicIP string
+	// PacketConn, when set, is used instead of listening on UDPAddr: tests
+	// inject lossy or throttled sockets through it.
+	PacketConn net.PacketConn
+	// PacketCache is how many recent packets of each video layer are kept
+	// to answer subscribers' NACKs. Default 512 (about 2 s of 1 Mbps video).
+	PacketCache int
+	Logger      *slog.Logger
+	Registerer  prometheus.Registerer
+}
+
+// SFU routes media between the peers of each room.
+type SFU struct {
+	cfg     Config
+	log     *slog.Logger
+	conn    net.PacketConn
+	tcp     net.Listener
+	udpMux  ice.UDPMux
+	tcpMux  ice.TCPMux
+	upAPI   *webrtc.API // answers clients' up offers: receives media
+	downAPI *webrtc.API // offers down connections: sends media
+	metrics *metrics
+
+	mu     sync.Mutex
+	rooms  map[string]*Room
+	peers  map[*Peer]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// ErrClosed is returned by operations on a closed SFU or peer.
+var ErrClosed = errors.New("sfu: closed")
+
+// New listens on the configured addresses and builds the SFU.
+func New(cfg Config) (*SFU, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Registerer == nil {
+		cfg.Registerer = prometheus.NewRegistry()
+	}
+	if cfg.PacketCache <= 0 {
+		cfg.PacketCache = 512
+	}
+	if cfg.UDPAddr == "" {
+		cfg.UDPAddr = ":7882"
+	}
+	s := &SFU{cfg: cfg, log: cfg.Logger, rooms: map[string]*Room{}, peers: map[*Peer]struct{}{}}
+	var err error
+	if s.metrics, err = newMetrics(cfg.Registerer, s); err != nil {
+		return nil, err
+	}
+	if err := s.listen(); err != nil {
+		return nil, err
+	}
+	lf := newLoggerFactory(cfg.Logger)
+	s.udpMux = webrtc.NewICEUDPMux(lf.NewLogger("udpmux"), s.conn)
+	if s.tcp != nil {
+		s.tcpMux = webrtc.NewICETCPMux(lf.NewLogger("tcpmux"), s.tcp, 64)
+	}
+	if s.upAPI, err = s.newAPI(lf, true); err != nil {
+		s.closeListeners()
+		return nil, err
+	}
+	if s.downAPI, err = s.newAPI(lf, false); err != nil {
+		s.closeListeners()
+		return nil, err
+	}
+	s.log.Info("sfu listening", "udp", s.conn.LocalAddr().String(), "tcp", s.tcpAddr())
+	return s, nil
+}
+
+func (s *SFU) listen() error {
+	s.conn = s.cfg.PacketConn
+	if s.conn == nil {
+		c, err := net.ListenPacket("udp", s.cfg.UDPAddr)
+		if err != nil {
+			return fmt.Errorf("sfu: listen udp %s: %w", s.cfg.UDPAddr, err)
+		}
+		s.conn = c
+	}
+	tcpAddr := s.cfg.TCPAddr
+	if tcpAddr == "-" {
+		return nil
+	}
+	if tcpAddr == "" {
+		tcpAddr = s.conn.LocalAddr().String() // same host and port number
+	}
+	ln, err := net.Listen("tcp", tcpAddr)
+	if err != nil {
+		s.conn.Close()
+		return fmt.Errorf("sfu: listen tcp %s: %w", tcpAddr, err)
+	}
+	s.tcp = ln
+	return nil
+}
+
+func (s *SFU) tcpAddr() string {
+	if s.tcp == nil {
+		return ""
+	}
+	return s.tcp.Addr().String()
+}
+
+// UDPAddr is the UDP address the SFU answers on.
+func (s *SFU) UDPAddr() net.Addr { return s.conn.LocalAddr() }
+
+func (s *SFU) closeListeners() {
+	if s.udpMux != nil {
+		s.udpMux.Close()
+	}
+	if s.tcpMux != nil {
+		s.tcpMux.Close()
+	}
+	s.conn.Close()
+	if s.tcp != nil {
+		s.tcp.Close()
+	}
+}
+
+// newAPI builds the pion API for one direction. Up connections receive:
+// they NACK what publishers lose, send receiver reports and transport-wide
+// congestion feedback (which browsers need to ramp up simulcast). Down
+// connections send: sender reports only; NACKs from subscribers are
+// answered from the SFU's own packet cache, shared by all subscribers,
+// instead of a per-subscriber copy of every packet.
+func (s *SFU) newAPI(lf *loggerFactory, up bool) (*webrtc.API, error) {
+	me := &webrtc.MediaEngine{}
+	if err := registerCodecs(me, up); err != nil {
+		return nil, err
+	}
+	reg := &interceptor.Registry{}
+	if up {
+		gen, err := nack.NewGeneratorInterceptor()
+		if err != nil {
+			return nil, err
+		}
+		reg.Add(gen)
+		rr, err := report.NewReceiverInterceptor()
+		if err != nil {
+			return nil, err
+		}
+		reg.Add(rr)
+		tw, err := twcc.NewSenderInterceptor()
+		if err != nil {
+			return nil, err
+		}
+		reg.Add(tw)
+	} else {
+		sr, err := report.NewSenderInterceptor()
+		if err != nil {
+			return nil, err
+		}
+		reg.Add(sr)
+	}
+	se := webrtc.SettingEngine{LoggerFactory: lf}
+	se.SetICEUDPMux(s.udpMux)
+	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
+	if s.tcpMux != nil {
+		se.SetICETCPMux(s.tcpMux)
+		types = append(types, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
+	}
+	se.SetNetworkTypes(types)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICETimeouts(10*time.Second, 20*time.Second, 2*time.Second)
+	se.DisableActiveTCP(true)
+	if s.cfg.PublicIP != "" {
+		// Host candidates carry the public address instead of the local one.
+		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{External: []string{s.cfg.PublicIP},
+			AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace}); err != nil {
+			return nil, err
+		}
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+}
+
+// room returns the room named key, creating it.
+func (s *SFU) room(key string) *Room {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[key]
+	if r == nil {
+		r = newRoom(s, key)
+		s.rooms[key] = r
+	}
+	return r
+}
+
+// dropRoom forgets an empty room.
+func (s *SFU) dropRoom(r *Room) {
+	s.mu.Lock()
+	if s.rooms[r.key] == r {
+		delete(s.rooms, r.key)
+	}
+	s.mu.Unlock()
+}
+
+// Close closes every peer and the listeners, and waits for every goroutine.
+func (s *SFU) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	peers := make([]*Peer, 0, len(s.peers))
+	for p := range s.peers {
+		peers = append(peers, p)
+	}
+	s.mu.Unlock()
+	for _, p := range peers {
+		p.Close()
+	}
+	s.wg.Wait()
+	s.closeListeners()
+	return nil
+}
+
+// goroutine runs f on a goroutine the SFU waits for at Close.
+func (s *SFU) goroutine(f func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
