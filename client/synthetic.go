@@ -130,7 +130,10 @@ type SyntheticVideo struct {
 	Bitrate   int
 	FPS       int
 	Simulcast bool
-	layers    []*synthLayer
+	// KeyframeInterval is the time between unrequested keyframes; zero
+	// means 2 s.
+	KeyframeInterval time.Duration
+	layers           []*synthLayer
 }
 
 type synthLayer struct {
@@ -179,7 +182,12 @@ func (v *SyntheticVideo) Start(ctx context.Context, sender *webrtc.RTPSender, mi
 	}
 	tick := time.NewTicker(time.Second / time.Duration(fps))
 	defer tick.Stop()
+	every := v.KeyframeInterval
+	if every <= 0 {
+		every = 2 * time.Second
+	}
 	var buf []byte
+	lastKey := time.Now()
 	for frame := uint32(0); ; frame++ {
 		select {
 		case <-ctx.Done():
@@ -187,8 +195,12 @@ func (v *SyntheticVideo) Start(ctx context.Context, sender *webrtc.RTPSender, mi
 		case <-tick.C:
 		}
 		now := time.Now()
+		periodic := now.Sub(lastKey) >= every
+		if periodic {
+			lastKey = now
+		}
 		for _, l := range v.layers {
-			if frame%uint32(2*fps) == 0 {
+			if periodic {
 				l.key.Store(true)
 			}
 			key := l.key.Swap(false)

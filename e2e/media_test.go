@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -14,11 +15,16 @@ import (
 
 // startMediaNode starts an in-process node with the SFU on loopback.
 func startMediaNode(t testing.TB, fc node.FileConfig) *node.Node {
+	return startMediaNodeOn(t, fc, nil)
+}
+
+// startMediaNodeOn is startMediaNode with the SFU's socket given.
+func startMediaNodeOn(t testing.TB, fc node.FileConfig, conn net.PacketConn) *node.Node {
 	t.Helper()
 	if fc.Apps == nil {
 		fc.Apps = testApps
 	}
-	n, err := node.Start(node.Config{HTTPAddr: "127.0.0.1:0", RTCAddr: "127.0.0.1:0", DataDir: t.TempDir(), File: fc,
+	n, err := node.Start(node.Config{HTTPAddr: "127.0.0.1:0", RTCAddr: "127.0.0.1:0", RTCConn: conn, DataDir: t.TempDir(), File: fc,
 		Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
@@ -31,15 +37,17 @@ func startMediaNode(t testing.TB, fc node.FileConfig) *node.Node {
 type trackStats struct {
 	mu       sync.Mutex
 	packets  int
-	bad      int // payloads that fail ParseSynthetic
-	gaps     int // missing sequence numbers
-	lastSeq  uint16
-	started  bool
+	bad      int                 // payloads that fail ParseSynthetic
+	seqs     map[uint32]struct{} // extended sequence numbers received
+	last     uint32              // highest extended sequence number
 	first    time.Time
-	keyframe bool // the first video packet began a keyframe
-	done     chan struct{}
+	keyframe bool // the first packet began a keyframe
+	lastAt   time.Time
+	count    int // packets per frame of the latest frame: tells simulcast layers apart
 	latency  []time.Duration
 }
+
+func newTrackStats() *trackStats { return &trackStats{seqs: map[uint32]struct{}{}} }
 
 func (s *trackStats) add(pkt *rtp.Packet, video bool) {
 	s.mu.Lock()
@@ -49,26 +57,63 @@ func (s *trackStats) add(pkt *rtp.Packet, video bool) {
 		s.bad++
 	} else {
 		s.latency = append(s.latency, time.Since(info.Sent))
+		s.count = info.Count
 	}
-	if s.started {
-		if d := pkt.SequenceNumber - s.lastSeq; d > 1 && d < 0x8000 {
-			s.gaps += int(d - 1)
-		}
-	} else {
+	ext := uint32(pkt.SequenceNumber)
+	if s.packets == 0 {
 		s.first = time.Now()
 		s.keyframe = ok && info.Keyframe && info.Index == 0
+		ext += 1 << 16 // room to unwrap backwards
+	} else {
+		// The extended number closest to the highest one so far.
+		base := s.last &^ 0xffff
+		ext = base | uint32(pkt.SequenceNumber)
+		if int64(ext)-int64(s.last) > 0x8000 {
+			ext -= 1 << 16
+		} else if int64(s.last)-int64(ext) > 0x8000 {
+			ext += 1 << 16
+		}
 	}
-	if d := pkt.SequenceNumber - s.lastSeq; !s.started || d < 0x8000 {
-		s.lastSeq = pkt.SequenceNumber
+	if ext > s.last || s.packets == 0 {
+		s.last = ext
 	}
-	s.started = true
+	s.seqs[ext] = struct{}{}
+	s.lastAt = time.Now()
 	s.packets++
 }
 
-func (s *trackStats) snapshot() (packets, bad, gaps int) {
+// snapshot returns packets received, bad payloads and sequence numbers
+// missing between the first and the highest received.
+func (s *trackStats) snapshot() (packets, bad, missing int) {
+	return s.settled(0)
+}
+
+// settled is snapshot leaving out the newest tail sequence numbers, whose
+// repairs may still be on their way.
+func (s *trackStats) settled(tail uint32) (packets, bad, missing int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.packets, s.bad, s.gaps
+	if len(s.seqs) == 0 {
+		return 0, s.bad, 0
+	}
+	lo, hi := s.last, s.last-min(tail, s.last)
+	got := 0
+	for k := range s.seqs {
+		lo = min(lo, k)
+		if k <= hi {
+			got++
+		}
+	}
+	if hi < lo {
+		return got, s.bad, 0
+	}
+	return got, s.bad, int(hi-lo+1) - got
+}
+
+func (s *trackStats) latest() (count int, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count, s.lastAt
 }
 
 // mediaUser is a logged-in client that records every remote track it gets.
@@ -76,15 +121,27 @@ type mediaUser struct {
 	*user
 	mu     sync.Mutex
 	tracks map[string]*trackStats // "userID/source"
+	energy map[string]int         // last micEnergyUpdate level by member
 }
 
 func joinMedia(t testing.TB, n *node.Node, id string) *mediaUser {
+	return joinMediaWith(t, n, id, nil)
+}
+
+// joinMediaWith is joinMedia with another OnTrack (nil: record every track).
+func joinMediaWith(t testing.TB, n *node.Node, id string, onTrack func(*client.RemoteTrack)) *mediaUser {
 	t.Helper()
-	mu := &mediaUser{tracks: map[string]*trackStats{}}
+	mu := &mediaUser{tracks: map[string]*trackStats{}, energy: map[string]int{}}
 	u := &user{t: t, events: make(chan client.Event, 4096)}
+	if onTrack == nil {
+		onTrack = mu.record
+	}
 	c, err := client.Dial(ctxTimeout(t, eventWait), "ws://"+n.Addr()+"/ws", client.Options{
 		Handler: func(ev client.Event) {
-			if ev.Method == protocol.EventMicEnergyUpdate {
+			if e, ok := ev.Data.(*protocol.MicEnergy); ok {
+				mu.mu.Lock()
+				mu.energy[e.UserID] = e.NewLevel
+				mu.mu.Unlock()
 				return // too chatty for the tests' event order
 			}
 			select {
@@ -92,7 +149,7 @@ func joinMedia(t testing.TB, n *node.Node, id string) *mediaUser {
 			default:
 			}
 		},
-		OnTrack: func(rt *client.RemoteTrack) { mu.record(rt) },
+		OnTrack: onTrack,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -108,12 +165,11 @@ func joinMedia(t testing.TB, n *node.Node, id string) *mediaUser {
 
 func (m *mediaUser) record(rt *client.RemoteTrack) {
 	key := rt.UserID + "/" + rt.Source
-	s := &trackStats{done: make(chan struct{})}
+	s := newTrackStats()
 	m.mu.Lock()
 	m.tracks[key] = s
 	m.mu.Unlock()
 	video := rt.Source != protocol.SourceMic
-	defer close(s.done)
 	for {
 		pkt, _, err := rt.Track.ReadRTP()
 		if err != nil {
@@ -197,6 +253,146 @@ func TestThreeMembersMedia(t *testing.T) {
 					t.Errorf("%s: %s did not start on a keyframe", u.UserID(), key)
 				}
 			}
+			if e := u.energyOf(other); e != 10 {
+				t.Errorf("%s sees %s speaking at %d, want 10", u.UserID(), other, e)
+			}
+			if m, ok := u.Member(other); !ok || m.AudioStatus != protocol.AStatusOpen || m.VideoStatus != protocol.VStatusOpen {
+				t.Errorf("%s's member info of %s: %+v", u.UserID(), other, m)
+			}
 		}
+	}
+
+	// Closing a camera stops its video everywhere.
+	must(t, us[0].CloseVideo(ctx, "ann"))
+	for _, u := range us[1:] {
+		u.waitEvent(protocol.EventVideoStatusChanged, func(d any) bool {
+			e := d.(*protocol.StatusChanged)
+			return e.UserID == "ann" && e.NewStatus == protocol.VStatusClosed
+		})
+	}
+	us[1].stopped(t, "ann/camera")
+	us[2].stopped(t, "ann/camera")
+	// The creator closes another member's mic; a member cannot.
+	if err := us[1].CloseMic(ctx, "cat"); protocol.CodeOf(err) != protocol.APINoPermission {
+		t.Fatalf("ben closing cat's mic: %v", err)
+	}
+	must(t, us[0].CloseMic(ctx, "cat"))
+	us[1].stopped(t, "cat/mic")
+	// Leaving removes the member's tracks.
+	must(t, us[1].ExitMeeting(ctx))
+	us[0].stopped(t, "ben/camera")
+	us[0].stopped(t, "ben/mic")
+	us[2].stopped(t, "ben/mic")
+}
+
+func TestLateJoinerGetsKeyframeFast(t *testing.T) {
+	n := startMediaNode(t, node.FileConfig{})
+	ctx := ctxTimeout(t, 30*time.Second)
+	pub, late := joinMedia(t, n, "pub"), joinMedia(t, n, "late")
+	cam := client.NewSyntheticVideo(500_000, 30, false)
+	cam.KeyframeInterval = time.Minute // only a PLI brings a keyframe in time
+	pub.SetCameraSource(cam)
+	meet, err := pub.CreateMeeting(ctx, "late", 0)
+	must(t, err)
+	_, err = pub.EnterMeeting(ctx, meet.ID, "", "")
+	must(t, err)
+	must(t, pub.OpenVideo(ctx, "pub"))
+	time.Sleep(1500 * time.Millisecond) // well past the first keyframe
+	_, err = late.EnterMeeting(ctx, meet.ID, "", "")
+	must(t, err)
+	start := time.Now()
+	must(t, late.SetVideo(ctx, "pub", protocol.VideoIDCamera, 0))
+	s := late.waitPackets(t, "pub/camera", 1, 5*time.Second)
+	s.mu.Lock()
+	took, key := s.first.Sub(start), s.keyframe
+	s.mu.Unlock()
+	t.Logf("first video packet %v after setVideo", took)
+	if took > time.Second || !key {
+		t.Fatalf("first packet after %v (keyframe %v), want a keyframe within 1s", took, key)
+	}
+}
+
+func TestSlowSubscriberDoesNotAffectOthers(t *testing.T) {
+	n := startMediaNode(t, node.FileConfig{})
+	ctx := ctxTimeout(t, 30*time.Second)
+	pub, fast := joinMedia(t, n, "pub"), joinMedia(t, n, "fast")
+	slow := joinMediaWith(t, n, "slow", func(*client.RemoteTrack) {}) // never reads
+	pub.SetCameraSource(client.NewSyntheticVideo(1_000_000, 30, false))
+	meet, err := pub.CreateMeeting(ctx, "slow", 0)
+	must(t, err)
+	for _, u := range []*mediaUser{pub, fast, slow} {
+		_, err := u.EnterMeeting(ctx, meet.ID, "", "")
+		must(t, err)
+	}
+	must(t, pub.OpenVideo(ctx, "pub"))
+	must(t, slow.SetVideo(ctx, "pub", protocol.VideoIDCamera, 0))
+	must(t, fast.SetVideo(ctx, "pub", protocol.VideoIDCamera, 0))
+	s := fast.waitPackets(t, "pub/camera", 400, 15*time.Second)
+	if p, bad, missing := s.snapshot(); bad != 0 || missing != 0 {
+		t.Fatalf("fast subscriber: %d packets, %d bad, %d missing", p, bad, missing)
+	}
+}
+
+
+// waitEvent skips events until one named method for which match is true.
+func (u *user) waitEvent(method string, match func(any) bool) {
+	u.t.Helper()
+	deadline := time.After(eventWait)
+	for {
+		select {
+		case ev := <-u.events:
+			if ev.Method == method && (match == nil || match(ev.Data)) {
+				return
+			}
+		case <-deadline:
+			u.t.Fatalf("%s: no %s event", u.UserID(), method)
+		}
+	}
+}
+
+// stopped checks that track key receives nothing more (what was in flight aside).
+func (m *mediaUser) stopped(t testing.TB, key string) {
+	t.Helper()
+	time.Sleep(200 * time.Millisecond)
+	p0, _, _ := m.stats(key).snapshot()
+	time.Sleep(500 * time.Millisecond)
+	if p1, _, _ := m.stats(key).snapshot(); p1 != p0 {
+		t.Errorf("%s: %s still flows (%d more packets)", m.UserID(), key, p1-p0)
+	}
+}
+
+func (m *mediaUser) energyOf(id string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.energy[id]
+}
+
+// TestNackRepairsPublisherLoss loses 5 % of the publisher's packets on
+// their way into the node: the node's NACKs get them resent, and the
+// subscriber's stream is whole but for a fraction of a percent.
+func TestNackRepairsPublisherLoss(t *testing.T) {
+	lossy, err := newLossyConn(0.05)
+	must(t, err)
+	n := startMediaNodeOn(t, node.FileConfig{}, lossy)
+	ctx := ctxTimeout(t, 30*time.Second)
+	pub, sub := joinMedia(t, n, "pub"), joinMedia(t, n, "sub")
+	pub.SetCameraSource(client.NewSyntheticVideo(2_000_000, 30, false))
+	meet, err := pub.CreateMeeting(ctx, "loss", 0)
+	must(t, err)
+	for _, u := range []*mediaUser{pub, sub} {
+		_, err := u.EnterMeeting(ctx, meet.ID, "", "")
+		must(t, err)
+	}
+	must(t, pub.OpenVideo(ctx, "pub"))
+	must(t, sub.SetVideo(ctx, "pub", protocol.VideoIDCamera, 0))
+	s := sub.waitPackets(t, "pub/camera", 1000, 20*time.Second)
+	p, bad, missing := s.settled(60) // the newest repairs may still be on their way
+	rate := float64(missing) / float64(p+missing)
+	t.Logf("dropped %d packets on the way in; subscriber got %d, %d bad, %d missing (%.2f%%)", lossy.droppedPackets(), p, bad, missing, 100*rate)
+	if lossy.droppedPackets() < 20 {
+		t.Fatalf("the lossy link dropped only %d packets", lossy.droppedPackets())
+	}
+	if bad != 0 || rate >= 0.005 {
+		t.Fatalf("delivered loss %.2f%% (%d missing of %d), %d bad payloads; want < 0.5%%", 100*rate, missing, p+missing, bad)
 	}
 }

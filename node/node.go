@@ -23,6 +23,9 @@ type Config struct {
 	HTTPAddr string // e.g. ":8080"; "127.0.0.1:0" picks a free port
 	DataDir  string // holds the SQLite database
 	RTCAddr  string // the SFU's one UDP port (and ICE-TCP on the same number); "" disables media
+	// RTCConn, when set, is the SFU's UDP socket instead of one on RTCAddr
+	// (tests inject lossy or throttled sockets).
+	RTCConn  net.PacketConn
 	TURNAddr string // reserved for the embedded TURN server
 	PublicIP string // the address clients reach this node at, behind NAT
 	File     FileConfig
@@ -60,7 +63,7 @@ func Start(cfg Config) (*Node, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var media *sfu.SFU
 	if cfg.RTCAddr != "" {
-		media, err = sfu.New(sfu.Config{UDPAddr: cfg.RTCAddr, PublicIP: cfg.PublicIP, Logger: log, Registerer: reg})
+		media, err = sfu.New(sfu.Config{UDPAddr: cfg.RTCAddr, PacketConn: cfg.RTCConn, PublicIP: cfg.PublicIP, Logger: log, Registerer: reg})
 		if err != nil {
 			store.Close()
 			return nil, err
