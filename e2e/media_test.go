@@ -333,7 +333,6 @@ func TestSlowSubscriberDoesNotAffectOthers(t *testing.T) {
 	}
 }
 
-
 // waitEvent skips events until one named method for which match is true.
 func (u *user) waitEvent(method string, match func(any) bool) {
 	u.t.Helper()
