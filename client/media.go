@@ -68,6 +68,7 @@ func newMedia(c *Client) (*media, error) {
 	if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
 		return nil, err
 	}
+	reg.Add(rembFactory{})
 	se := webrtc.SettingEngine{}
 	if c.opts.SettingEngine != nil {
 		se = *c.opts.SettingEngine

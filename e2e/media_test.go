@@ -44,6 +44,7 @@ type trackStats struct {
 	keyframe bool // the first packet began a keyframe
 	lastAt   time.Time
 	count    int // packets per frame of the latest frame: tells simulcast layers apart
+	maxJump  uint32
 	latency  []time.Duration
 }
 
@@ -73,6 +74,9 @@ func (s *trackStats) add(pkt *rtp.Packet, video bool) {
 		} else if int64(s.last)-int64(ext) > 0x8000 {
 			ext += 1 << 16
 		}
+	}
+	if s.packets > 0 && ext > s.last {
+		s.maxJump = max(s.maxJump, ext-s.last)
 	}
 	if ext > s.last || s.packets == 0 {
 		s.last = ext
@@ -393,5 +397,64 @@ func TestNackRepairsPublisherLoss(t *testing.T) {
 	}
 	if bad != 0 || rate >= 0.005 {
 		t.Fatalf("delivered loss %.2f%% (%d missing of %d), %d bad payloads; want < 0.5%%", 100*rate, missing, p+missing, bad)
+	}
+}
+
+// TestSimulcastFollowsTheLink narrows the node's link to a subscriber of a
+// three-layer camera: the node moves it to a lower layer, and back to the
+// top one when the link widens again, with one continuous sequence space.
+func TestSimulcastFollowsTheLink(t *testing.T) {
+	link, err := newThrottledConn()
+	must(t, err)
+	n := startMediaNodeOn(t, node.FileConfig{}, link)
+	ctx := ctxTimeout(t, 60*time.Second)
+	pub, sub := joinMedia(t, n, "pub"), joinMedia(t, n, "sub")
+	// Layers: f 1.2 Mbps (5 packets a frame), h 600 kbps (3), q 300 kbps (2).
+	pub.SetCameraSource(client.NewSyntheticVideo(1_200_000, 30, true))
+	meet, err := pub.CreateMeeting(ctx, "simulcast", 0)
+	must(t, err)
+	for _, u := range []*mediaUser{pub, sub} {
+		_, err := u.EnterMeeting(ctx, meet.ID, "", "")
+		must(t, err)
+	}
+	must(t, pub.OpenVideo(ctx, "pub"))
+	must(t, sub.SetVideo(ctx, "pub", protocol.VideoIDCamera, 0))
+	s := sub.waitPackets(t, "pub/camera", 100, 10*time.Second)
+	layer := func(want func(int) bool, within time.Duration) int {
+		t.Helper()
+		deadline := time.Now().Add(within)
+		for {
+			count, _ := s.latest()
+			if want(count) || time.Now().After(deadline) {
+				return count
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if c := layer(func(c int) bool { return c == 5 }, 5*time.Second); c != 5 {
+		t.Fatalf("unlimited link: receiving the %d-packet layer, want the top one (5)", c)
+	}
+	link.setRate(700_000)
+	if c := layer(func(c int) bool { return c < 5 }, 10*time.Second); c >= 5 {
+		t.Fatalf("700 kbps link: still receiving the top layer")
+	}
+	t.Logf("700 kbps link: moved to the %d-packet layer", s.count)
+	link.setRate(0)
+	if c := layer(func(c int) bool { return c == 5 }, 15*time.Second); c != 5 {
+		t.Fatalf("link restored: receiving the %d-packet layer, want the top one (5)", c)
+	}
+	// One continuous stream: whatever the narrow link lost, the sequence
+	// numbers never jumped across layer switches (the layers' own numbers
+	// are hundreds apart by now), and after it widened nothing is missing.
+	s.mu.Lock()
+	jump := s.maxJump
+	s.seqs, s.packets = map[uint32]struct{}{}, 0
+	s.mu.Unlock()
+	if jump > 64 {
+		t.Fatalf("sequence numbers jumped by %d", jump)
+	}
+	sub.waitPackets(t, "pub/camera", 300, 10*time.Second)
+	if p, bad, missing := s.settled(60); bad != 0 || missing != 0 {
+		t.Fatalf("after the switches: %d packets, %d bad, %d missing", p, bad, missing)
 	}
 }

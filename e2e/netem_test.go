@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"net"
 	"sync"
+	"time"
 )
 
 // lossyConn drops a fraction of the RTP packets a socket receives (STUN,
@@ -52,4 +53,47 @@ func (c *lossyConn) droppedPackets() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.dropped
+}
+
+// throttledConn limits the RTP a socket sends to a bit rate, dropping what
+// exceeds it, as a narrow link would; other packets pass. A rate of 0
+// lifts the limit.
+type throttledConn struct {
+	net.PacketConn
+	mu     sync.Mutex
+	rate   float64 // bits per second
+	tokens float64 // bits
+	last   time.Time
+}
+
+func newThrottledConn() (*throttledConn, error) {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	return &throttledConn{PacketConn: c}, nil
+}
+
+func (c *throttledConn) setRate(bps float64) {
+	c.mu.Lock()
+	c.rate, c.tokens, c.last = bps, 0, time.Now()
+	c.mu.Unlock()
+}
+
+func (c *throttledConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if isRTP(b) {
+		c.mu.Lock()
+		if c.rate > 0 {
+			now := time.Now()
+			c.tokens = min(c.tokens+now.Sub(c.last).Seconds()*c.rate, c.rate/10) // 100 ms of burst
+			c.last = now
+			if c.tokens < float64(len(b)*8) {
+				c.mu.Unlock()
+				return len(b), nil // lost on the narrow link
+			}
+			c.tokens -= float64(len(b) * 8)
+		}
+		c.mu.Unlock()
+	}
+	return c.PacketConn.WriteTo(b, addr)
 }
