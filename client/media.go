@@ -126,8 +126,28 @@ func iceServers(list []protocol.ICEServer) []webrtc.ICEServer {
 	return out
 }
 
+// refreshICE fetches fresh TURN credentials before a connection is made:
+// the login's may have expired. A node that cannot refresh leaves the
+// login's in place.
+func (m *media) refreshICE() {
+	ctx, cancel := context.WithTimeout(context.Background(), m.c.opts.RequestTimeout)
+	defer cancel()
+	var res protocol.ICEServersResult
+	if err := m.c.Do(ctx, protocol.MethodRefreshICEServers, protocol.Empty{}, &res); err == nil {
+		m.mu.Lock()
+		m.ice = iceServers(res.ICEServers)
+		m.mu.Unlock()
+	}
+}
+
 // upConn returns the up connection, creating it.
 func (m *media) upConn() (*webrtc.PeerConnection, error) {
+	m.mu.Lock()
+	exists := m.up != nil
+	m.mu.Unlock()
+	if !exists {
+		m.refreshICE()
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {

@@ -191,3 +191,27 @@ func (c *Client) SetVideo(ctx context.Context, userID protocol.UserID, videoID, 
 func (c *Client) ClearVideo(ctx context.Context, userID protocol.UserID, videoID int) error {
 	return c.Do(ctx, protocol.MethodClearVideo, protocol.SetVideoParams{UserID: userID, VideoID: videoID}, nil)
 }
+
+// RefreshICEServers fetches fresh ICE servers (TURN credentials) from the
+// node. The client does it itself before each new PeerConnection.
+func (c *Client) RefreshICEServers(ctx context.Context) ([]protocol.ICEServer, error) {
+	var res protocol.ICEServersResult
+	if err := c.Do(ctx, protocol.MethodRefreshICEServers, protocol.Empty{}, &res); err != nil {
+		return nil, err
+	}
+	return res.ICEServers, nil
+}
+
+// Connections returns the up and down PeerConnections, nil until they
+// exist, for what this package does not wrap (statistics, say).
+func (c *Client) Connections() (up, down *webrtc.PeerConnection) {
+	c.mu.Lock()
+	m := c.media
+	c.mu.Unlock()
+	if m == nil {
+		return nil, nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.up, m.down
+}

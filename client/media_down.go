@@ -54,6 +54,12 @@ func (m *media) answerDown(o *protocol.DownOffer) {
 
 func (m *media) downConn() (*webrtc.PeerConnection, error) {
 	m.mu.Lock()
+	exists := m.down != nil
+	m.mu.Unlock()
+	if !exists {
+		m.refreshICE()
+	}
+	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return nil, errMediaClosed

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -28,6 +29,29 @@ type FileConfig struct {
 	// PublicURL is the node's public base URL, used in pubMeetUrl; empty
 	// uses the Host a client connected to.
 	PublicURL string `yaml:"publicURL"`
+	// TURN tunes the embedded TURN server (its address is the -turn flag).
+	TURN TURNConfig `yaml:"turn"`
+}
+
+// TURNConfig is the turn: section of the configuration file.
+type TURNConfig struct {
+	// Secret signs TURN credentials; empty: one is generated once and kept
+	// in <data>/turn-secret. Give an external coturn fleet the same one.
+	Secret string `yaml:"secret"`
+	// CredentialTTL is how long minted credentials allow new allocations.
+	CredentialTTL time.Duration `yaml:"credentialTTL"`
+	// AllowedPeerCIDRs opens relaying to private, loopback or link-local
+	// peers (refused by default, except the node's own addresses).
+	AllowedPeerCIDRs []string `yaml:"allowedPeerCIDRs"`
+	// MaxAllocationsPerUser and MaxAllocations are quotas.
+	MaxAllocationsPerUser int `yaml:"maxAllocationsPerUser"`
+	MaxAllocations        int `yaml:"maxAllocations"`
+	// TLSAddr, CertFile and KeyFile add a TURN-over-TLS (turns:) listener;
+	// Host is the DNS name in the URLs, which the certificate must cover.
+	TLSAddr  string `yaml:"tlsAddr"`
+	CertFile string `yaml:"certFile"`
+	KeyFile  string `yaml:"keyFile"`
+	Host     string `yaml:"host"`
 }
 
 // DemoApp is the app served when the configuration names none.

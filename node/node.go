@@ -16,6 +16,7 @@ import (
 	"github.com/crvnode/crvnode/protocol"
 	"github.com/crvnode/crvnode/sfu"
 	"github.com/crvnode/crvnode/signaling"
+	"github.com/crvnode/crvnode/turnsrv"
 )
 
 // Config is what a node needs to start.
@@ -26,7 +27,7 @@ type Config struct {
 	// RTCConn, when set, is the SFU's UDP socket instead of one on RTCAddr
 	// (tests inject lossy or throttled sockets).
 	RTCConn  net.PacketConn
-	TURNAddr string // reserved for the embedded TURN server
+	TURNAddr string // the embedded TURN server's UDP and TCP address; "" disables it
 	PublicIP string // the address clients reach this node at, behind NAT
 	File     FileConfig
 	Logger   *slog.Logger
@@ -38,6 +39,7 @@ type Node struct {
 	store     *signaling.Store
 	signaling *signaling.Server
 	sfu       *sfu.SFU
+	turn      *turnSide
 	http      *http.Server
 	ln        net.Listener
 	served    chan error
@@ -69,6 +71,11 @@ func Start(cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
+	turn, err := startTURN(cfg.TURNAddr, cfg.DataDir, cfg.PublicIP, cfg.File.TURN, ownAddresses(cfg.PublicIP), log, reg)
+	if err != nil {
+		closeAll(media, nil, store)
+		return nil, err
+	}
 	sig, err := signaling.New(signaling.Config{
 		Apps:           apps,
 		Limits:         cfg.File.Limits,
@@ -76,11 +83,12 @@ func Start(cfg Config) (*Node, error) {
 		PublicURL:      cfg.File.PublicURL,
 		Store:          store,
 		Media:          mediaOf(media),
+		ICEServers:     turn.iceServers,
 		Logger:         log,
 		Registerer:     reg,
 	})
 	if err != nil {
-		closeAll(media, store)
+		closeAll(media, turn, store)
 		return nil, err
 	}
 	mux := http.NewServeMux()
@@ -90,7 +98,7 @@ func Start(cfg Config) (*Node, error) {
 	mux.HandleFunc("/{$}", home)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
-		closeAll(media, store)
+		closeAll(media, turn, store)
 		return nil, fmt.Errorf("node: listen %s: %w", cfg.HTTPAddr, err)
 	}
 	n := &Node{
@@ -98,6 +106,7 @@ func Start(cfg Config) (*Node, error) {
 		store:     store,
 		signaling: sig,
 		sfu:       media,
+		turn:      turn,
 		http:      &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
 		ln:        ln,
 		served:    make(chan error, 1),
@@ -105,9 +114,6 @@ func Start(cfg Config) (*Node, error) {
 	go func() { n.served <- n.http.Serve(ln) }()
 	log.Info("crvnode listening", "http", "http://"+ln.Addr().String(), "ws", "ws://"+ln.Addr().String()+"/ws",
 		"data", cfg.DataDir, "apps", len(apps))
-	if cfg.TURNAddr != "" {
-		log.Info("embedded TURN is not part of this build yet; -turn is ignored", "turn", cfg.TURNAddr)
-	}
 	return n, nil
 }
 
@@ -127,7 +133,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	if n.sfu != nil {
 		sfuErr = n.sfu.Close()
 	}
-	return errors.Join(httpErr, sigErr, sfuErr, n.store.Close())
+	return errors.Join(httpErr, sigErr, sfuErr, n.turn.close(), n.store.Close())
 }
 
 // RTCAddr is the SFU's UDP address, or nil without media.
@@ -138,11 +144,21 @@ func (n *Node) RTCAddr() net.Addr {
 	return n.sfu.UDPAddr()
 }
 
-func closeAll(media *sfu.SFU, store *signaling.Store) {
+func closeAll(media *sfu.SFU, turn *turnSide, store *signaling.Store) {
 	if media != nil {
 		media.Close()
 	}
+	_ = turn.close()
 	store.Close()
+}
+
+// TURNAddrs are the embedded TURN server's listening addresses (nil
+// fields for listeners that are off).
+func (n *Node) TURNAddrs() turnsrv.Addrs {
+	if n.turn == nil || n.turn.srv == nil {
+		return turnsrv.Addrs{}
+	}
+	return n.turn.srv.Addrs()
 }
 
 // sfuMedia adapts the SFU to the interface signaling drives it through.

@@ -25,7 +25,11 @@ const (
 	MethodCancelCallMoreParty   = "cancelCallMoreParty"
 	MethodClientCancelInvite    = "clientCancelInvite" // alias of cancelCallMoreParty
 	MethodKickout               = "kickout"
-	MethodSendMeetingCustomMsg  = "sendMeetingCustomMsg"
+	// MethodRefreshICEServers returns fresh TURN credentials (the login's
+	// expire, by default after an hour); clients call it before opening a
+	// PeerConnection late in a session.
+	MethodRefreshICEServers    = "refreshIceServers"
+	MethodSendMeetingCustomMsg = "sendMeetingCustomMsg"
 )
 
 // Methods lists every method the node serves, in documentation order.
@@ -36,7 +40,7 @@ var Methods = []string{
 	MethodEnterMeeting, MethodExitMeeting,
 	MethodCall, MethodAcceptCall, MethodRejectCall, MethodHungupCall,
 	MethodCallMoreParty, MethodClientInvite, MethodCancelCallMoreParty, MethodClientCancelInvite,
-	MethodKickout, MethodSendMeetingCustomMsg,
+	MethodKickout, MethodSendMeetingCustomMsg, MethodRefreshICEServers,
 }
 
 // LoginParams are the params of login. The authAcnt/authPswd/privAcnt/
@@ -83,6 +87,11 @@ type LoginResult struct {
 	UserID     UserID      `json:"userID"`
 	NickName   string      `json:"nickName"`
 	AppID      string      `json:"appID"`
+	ICEServers []ICEServer `json:"iceServers"`
+}
+
+// ICEServersResult is the result of refreshIceServers.
+type ICEServersResult struct {
 	ICEServers []ICEServer `json:"iceServers"`
 }
 

@@ -18,6 +18,10 @@ type AppConfig struct {
 	// RequireToken refuses logins by appID/secret: users must present a JWT
 	// signed with the app's secret.
 	RequireToken bool `yaml:"requireToken"`
+	// TURNServers are external TURN URLs (a coturn fleet sharing the
+	// node's TURN secret) handed to this app's users instead of the
+	// embedded server.
+	TURNServers []string `yaml:"turnServers"`
 }
 
 // Limits bound what one client may ask of the node.
@@ -44,7 +48,7 @@ type Config struct {
 	PublicURL string
 	// ICEServers returns the ICE servers handed to a user at login; nil
 	// hands out none.
-	ICEServers func(appID string, userID protocol.UserID) []protocol.ICEServer
+	ICEServers func(app AppConfig, userID protocol.UserID) []protocol.ICEServer
 	// Media is the SFU; nil serves signaling only.
 	Media      Media
 	Store      *Store

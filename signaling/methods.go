@@ -50,6 +50,7 @@ func coreMethods() map[string]method {
 		protocol.MethodClientCancelInvite:    {fn: with((*session).cancelInvite)},
 		protocol.MethodKickout:               {fn: with((*session).kickout)},
 		protocol.MethodSendMeetingCustomMsg:  {fn: with((*session).sendMeetingCustomMsg)},
+		protocol.MethodRefreshICEServers:     {fn: with((*session).refreshICEServers)},
 		protocol.MethodUpOffer:               {fn: with((*session).upOffer)},
 		protocol.MethodUpCandidate:           {fn: with((*session).upCandidate)},
 		protocol.MethodDownAnswer:            {fn: with((*session).downAnswer)},

@@ -87,11 +87,21 @@ func (s *session) enter(a *app, userID protocol.UserID, nick string) (any, *prot
 	if kicked != nil {
 		kicked.close(websocket.CloseNormalClosure, "logged in elsewhere")
 	}
-	ice := []protocol.ICEServer{}
+	return protocol.LoginResult{UserID: userID, NickName: nick, AppID: a.cfg.ID, ICEServers: s.iceServers(a, userID)}, nil
+}
+
+// iceServers mints the ICE servers (TURN credentials) for a user.
+func (s *session) iceServers(a *app, userID protocol.UserID) []protocol.ICEServer {
 	if f := s.srv.cfg.ICEServers; f != nil {
-		ice = f(a.cfg.ID, userID)
+		if ice := f(a.cfg, userID); ice != nil {
+			return ice
+		}
 	}
-	return protocol.LoginResult{UserID: userID, NickName: nick, AppID: a.cfg.ID, ICEServers: ice}, nil
+	return []protocol.ICEServer{}
+}
+
+func (s *session) refreshICEServers(*protocol.Empty) (any, *protocol.Error) {
+	return protocol.ICEServersResult{ICEServers: s.iceServers(s.app, s.user.id)}, nil
 }
 
 // logoffLocked ends everything u takes part in and marks it offline: its

@@ -1,0 +1,277 @@
+package turnsrv
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Defaults of the Config fields left zero.
+const (
+	DefaultRealm                 = "crvnode"
+	DefaultCredentialTTL         = time.Hour
+	DefaultMaxAllocationsPerUser = 10
+	DefaultMaxAllocations        = 1000
+)
+
+// Config configures a Server. The zero value of every field but Secret
+// and one listener address is usable.
+type Config struct {
+	// UDPAddr and TCPAddr are the plain TURN listeners, e.g. ":3478" (the
+	// usual port for both); "127.0.0.1:0" picks a free port. Either may
+	// be empty to skip that listener.
+	UDPAddr, TCPAddr string
+	// TLSAddr is an optional TURN-over-TLS listener ("turns:", usually
+	// ":5349"), serving the certificate in CertFile and KeyFile (PEM),
+	// which are re-read when they change. Browsers check the certificate
+	// against the host in the URL, so set Host to a name it covers.
+	TLSAddr, CertFile, KeyFile string
+
+	// Realm is the STUN realm of the long-term credentials. Default
+	// DefaultRealm.
+	Realm string
+	// PublicIP is the address of the relays and, unless Host is set, the
+	// host in the URLs ICEServers returns: the address clients reach this
+	// machine at, which behind 1:1 NAT is not a local one. Default: the
+	// listeners' IP if they are bound to a specific one, else the
+	// machine's primary address of the listeners' family (IPv4 unless an
+	// IPv6 address is given). One family is served: a client asking for
+	// a relay in the other is refused.
+	PublicIP string
+	// Host replaces PublicIP in the URLs: a DNS name, needed for "turns:".
+	Host string
+
+	// Secret is the shared secret that signs credentials (see
+	// Credentials); at least MinSecretLen bytes. LoadOrCreateSecret keeps
+	// one in the data directory. A coturn fleet with the same
+	// static-auth-secret accepts the same credentials.
+	Secret []byte
+	// CredentialTTL is how long credentials minted by ICEServers allow new
+	// allocations. Default DefaultCredentialTTL.
+	CredentialTTL time.Duration
+
+	// AllowedPeerCIDRs opens relaying to these peers (CIDRs, or single
+	// IPs) even though they are loopback, private, link-local or
+	// otherwise special-purpose, which are refused by default. Add the
+	// LAN's range when clients and the server share a private network, or
+	// when PublicIP itself is private and two relayed clients must reach
+	// each other's relays.
+	AllowedPeerCIDRs []string
+
+	// MaxAllocationsPerUser caps the live allocations of one userID (the
+	// part of the username after the expiry). Default
+	// DefaultMaxAllocationsPerUser.
+	MaxAllocationsPerUser int
+	// MaxAllocations caps the server's live allocations; twice as many
+	// TCP and TLS client connections are accepted at once. Default
+	// DefaultMaxAllocations.
+	MaxAllocations int
+
+	// RelayPortMin and RelayPortMax, when both set, confine relay ports to
+	// that range (for firewalls and container port mappings); by default
+	// the system picks ephemeral ports.
+	RelayPortMin, RelayPortMax int
+
+	// Logger receives the server's and pion's log lines. Default
+	// slog.Default().
+	Logger *slog.Logger
+	// Registerer, if not nil, gets the server's metrics; Close removes
+	// them.
+	Registerer prometheus.Registerer
+
+	now      func() time.Time // tests: the clock credentials are checked against
+	connIdle time.Duration    // tests: replaces connIdle
+}
+
+// settings is a validated Config with defaults applied and its strings
+// parsed.
+type settings struct {
+	Config
+	family  int        // 4 or 6: of PublicIP, the listeners and the relays
+	fixedIP netip.Addr // PublicIP if given
+	policy  peerPolicy
+	certs   *certLoader
+}
+
+func (c Config) settings() (*settings, error) {
+	s := &settings{Config: c}
+	if c.UDPAddr == "" && c.TCPAddr == "" && c.TLSAddr == "" {
+		return nil, ErrNoListener
+	}
+	if len(c.Secret) < MinSecretLen {
+		return nil, fmt.Errorf("%w: %d bytes, want at least %d", ErrWeakSecret, len(c.Secret), MinSecretLen)
+	}
+	s.Secret = append([]byte(nil), c.Secret...)
+	if s.Realm == "" {
+		s.Realm = DefaultRealm
+	}
+	if s.CredentialTTL <= 0 {
+		s.CredentialTTL = DefaultCredentialTTL
+	}
+	if s.MaxAllocationsPerUser <= 0 {
+		s.MaxAllocationsPerUser = DefaultMaxAllocationsPerUser
+	}
+	if s.MaxAllocations <= 0 {
+		s.MaxAllocations = DefaultMaxAllocations
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.connIdle <= 0 {
+		s.connIdle = connIdle
+	}
+	if (c.RelayPortMin == 0) != (c.RelayPortMax == 0) || c.RelayPortMin < 0 || c.RelayPortMax > 65535 ||
+		c.RelayPortMin > c.RelayPortMax {
+		return nil, fmt.Errorf("%w: %d-%d", ErrRelayPorts, c.RelayPortMin, c.RelayPortMax)
+	}
+	var err error
+	if s.policy, err = newPeerPolicy(c.AllowedPeerCIDRs); err != nil {
+		return nil, err
+	}
+	if err := s.pickFamily(); err != nil {
+		return nil, err
+	}
+	if c.TLSAddr != "" {
+		if s.certs, err = newCertLoader(c.CertFile, c.KeyFile); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// pickFamily decides the address family: PublicIP's if given, else that
+// of the listeners' IPs, else IPv4; a listener of the other family is an
+// error.
+func (s *settings) pickFamily() error {
+	if s.PublicIP != "" {
+		ip, err := netip.ParseAddr(s.PublicIP)
+		if err != nil || ip.Unmap().IsUnspecified() {
+			return fmt.Errorf("%w: %q", ErrPublicIP, s.PublicIP)
+		}
+		s.fixedIP = ip.Unmap()
+		s.family = familyOf(s.fixedIP)
+	}
+	for _, a := range []string{s.UDPAddr, s.TCPAddr, s.TLSAddr} {
+		ip, ok := hostIP(a)
+		if !ok {
+			continue
+		}
+		switch {
+		case s.family == 0:
+			s.family = familyOf(ip)
+		case familyOf(ip) != s.family:
+			return fmt.Errorf("%w: listener %s and public IP %s (or another listener) differ in family",
+				ErrPublicIP, a, s.PublicIP)
+		}
+	}
+	if s.family == 0 {
+		s.family = 4
+	}
+	return nil
+}
+
+// hostIP is the IP literal of a listen address ("" and names give none;
+// "0.0.0.0" and "::" do: they fix the family).
+func hostIP(addr string) (netip.Addr, bool) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return ip.Unmap(), true
+}
+
+func familyOf(ip netip.Addr) int {
+	if ip.Is4() {
+		return 4
+	}
+	return 6
+}
+
+// network is "udp4", "tcp6", ... for base "udp" or "tcp".
+func (s *settings) network(base string) string { return fmt.Sprintf("%s%d", base, s.family) }
+
+// publicIP is PublicIP if given, else the first listener bound to a
+// specific IP, else the machine's primary address. derived tells the
+// caller to warn when the result is unlikely to be reachable.
+func (s *settings) publicIP(bound []net.Addr) (ip netip.Addr, derived bool) {
+	if s.fixedIP.IsValid() {
+		return s.fixedIP, false
+	}
+	for _, a := range bound {
+		if ip, ok := addrIP(a); ok && !ip.IsUnspecified() {
+			return ip, true
+		}
+	}
+	return primaryIP(s.family), true
+}
+
+// relayBind is the address relay sockets bind to: the first listener's
+// specific IP, else the unspecified address of the family.
+func (s *settings) relayBind(bound []net.Addr) netip.Addr {
+	for _, a := range bound {
+		if ip, ok := addrIP(a); ok && !ip.IsUnspecified() {
+			return ip
+		}
+	}
+	if s.family == 6 {
+		return netip.IPv6Unspecified()
+	}
+	return netip.IPv4Unspecified()
+}
+
+func addrIP(a net.Addr) (netip.Addr, bool) {
+	if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	return netip.Addr{}, false
+}
+
+// primaryIP finds the machine's address of the family: the source address
+// of its default route (found by connecting a UDP socket, which sends
+// nothing), else the first global unicast address of an interface that is
+// up, else loopback.
+func primaryIP(family int) netip.Addr {
+	probe := "udp4"
+	target := "203.0.113.1:9" // TEST-NET-3: only the route lookup matters
+	if family == 6 {
+		probe, target = "udp6", "[2001:db8::1]:9"
+	}
+	if c, err := net.Dial(probe, target); err == nil {
+		ip, ok := addrIP(c.LocalAddr())
+		_ = c.Close()
+		if ok && ip.IsGlobalUnicast() {
+			return ip
+		}
+	}
+	ifaces, _ := net.Interfaces()
+	for _, ifc := range ifaces {
+		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			pfx, err := netip.ParsePrefix(a.String())
+			if err != nil {
+				continue
+			}
+			if ip := pfx.Addr().Unmap(); ip.IsGlobalUnicast() && familyOf(ip) == family {
+				return ip
+			}
+		}
+	}
+	if family == 6 {
+		return netip.IPv6Loopback()
+	}
+	return netip.AddrFrom4([4]byte{127, 0, 0, 1})
+}
