@@ -64,6 +64,13 @@ type Options struct {
 	SettingEngine *webrtc.SettingEngine
 	// ICETransportPolicy "relay" makes media go through TURN only.
 	ICETransportPolicy webrtc.ICETransportPolicy
+	// TransferDir is where received files land (notifyFileData); empty
+	// means the system's temporary directory.
+	TransferDir string
+	// SignalingOnly skips opening the up connection after login. Such a
+	// client can still publish and send (that opens it), but until then
+	// nobody can send it data: load tools set it for idle sessions.
+	SignalingOnly bool
 }
 
 func (o Options) withDefaults() Options {
@@ -111,6 +118,7 @@ type Client struct {
 	readerDone chan struct{}
 	done       chan struct{}
 	ioWG       sync.WaitGroup // the reader and the pinger
+	bg         sync.WaitGroup // work started for the program (opening media after login)
 	closeOnce  sync.Once
 }
 
@@ -179,6 +187,7 @@ func (c *Client) Close() error {
 		_ = c.conn.Close()
 	})
 	c.ioWG.Wait()
+	c.bg.Wait()
 	c.closeMedia()
 	return nil
 }

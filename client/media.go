@@ -9,6 +9,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/crvnode/crvnode/datachannel"
 	"github.com/crvnode/crvnode/protocol"
 )
 
@@ -45,6 +46,10 @@ type media struct {
 	upSent    bool
 	downSent  bool
 	closed    bool
+
+	ep        *datachannel.Endpoint // transfers, on the up connection's channel
+	dataReady chan struct{}         // closed when that channel opens
+	dataOpen  sync.Once
 }
 
 type published struct {
@@ -80,6 +85,7 @@ func newMedia(c *Client) (*media, error) {
 		api:       webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)),
 		published: map[protocol.Source]*published{},
 		downInfo:  map[string]protocol.DownTrack{},
+		dataReady: make(chan struct{}),
 	}
 	go m.run()
 	return m, nil
@@ -113,6 +119,9 @@ func (m *media) close() {
 		if pc != nil {
 			_ = pc.Close()
 		}
+	}
+	if m.ep != nil {
+		_ = m.ep.Close()
 	}
 	m.ops.close()
 	<-m.done
@@ -172,6 +181,10 @@ func (m *media) upConn() (*webrtc.PeerConnection, error) {
 		}
 		m.sendCandidate(protocol.MethodUpCandidate, cand.ToJSON())
 	})
+	if err := m.openData(pc); err != nil {
+		_ = pc.Close()
+		return nil, err
+	}
 	m.up = pc
 	return pc, nil
 }

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -83,6 +84,19 @@ func (c *Client) onLogin(result json.RawMessage) {
 	c.userID = res.UserID
 	c.iceServers = res.ICEServers
 	c.mu.Unlock()
+	if !c.opts.SignalingOnly {
+		// Open the up connection, with its transfer channel, so that other
+		// users can send to this one; not on the reader, which it needs.
+		c.bg.Add(1)
+		go func() {
+			defer c.bg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), c.opts.RequestTimeout)
+			defer cancel()
+			if err := c.ConnectMedia(ctx); err != nil {
+				c.log.Info("crvnode client: up connection", "err", err)
+			}
+		}()
+	}
 }
 
 func (c *Client) onLogout(json.RawMessage) {

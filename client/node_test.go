@@ -98,6 +98,7 @@ func (n *fakeNode) dial(opts Options) (*Client, *nodeConn) {
 	n.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
+	opts.SignalingOnly = true // a scripted node answers no media negotiation
 	c, err := Dial(ctx, n.url(), opts)
 	if err != nil {
 		n.t.Fatalf("Dial: %v", err)

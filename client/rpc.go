@@ -25,12 +25,16 @@ type pendingCall struct {
 // later event is looked at, so state follows the node's order: members that
 // a userEnterMeeting adds right after the enterMeeting response are never
 // overwritten by that response. Keyed by method, they apply to Do as well.
-var resultHooks = map[string]func(*Client, json.RawMessage){
-	protocol.MethodLogin:        (*Client).onLogin,
-	protocol.MethodLoginByToken: (*Client).onLogin,
-	protocol.MethodLogout:       (*Client).onLogout,
-	protocol.MethodEnterMeeting: (*Client).onEnterMeeting,
-	protocol.MethodExitMeeting:  (*Client).onExitMeeting,
+var resultHooks map[string]func(*Client, json.RawMessage)
+
+func init() { // in init: the hooks call Do, which reads this map
+	resultHooks = map[string]func(*Client, json.RawMessage){
+		protocol.MethodLogin:        (*Client).onLogin,
+		protocol.MethodLoginByToken: (*Client).onLogin,
+		protocol.MethodLogout:       (*Client).onLogout,
+		protocol.MethodEnterMeeting: (*Client).onEnterMeeting,
+		protocol.MethodExitMeeting:  (*Client).onExitMeeting,
+	}
 }
 
 // Do sends a request and decodes its result into result (a pointer, or nil

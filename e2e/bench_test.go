@@ -3,6 +3,7 @@ package e2e
 import (
 	"flag"
 	"fmt"
+	"github.com/crvnode/crvnode/client"
 	"runtime"
 	"sort"
 	"sync"
@@ -87,9 +88,23 @@ func BenchmarkCallSetup(b *testing.B) {
 		n, len(setup), pct(setup, 50), pct(setup, 99), pct(rtt, 50), pct(rtt, 99), rss0>>20, rss1>>20, perSession/1024, runtime.GOMAXPROCS(0))
 }
 
-// connectQuiet is connect for load: events land in a channel the
-// benchmark drains only for the users it drives.
-func connectQuiet(t testing.TB, url string) *user { return connect(t, url) }
+// connectQuiet is connect for idle load: signaling only, no media.
+func connectQuiet(t testing.TB, url string) *user {
+	t.Helper()
+	u := &user{t: t, events: make(chan client.Event, 64)}
+	c, err := client.Dial(ctxTimeout(t, eventWait), url, client.Options{SignalingOnly: true, Handler: func(ev client.Event) {
+		select {
+		case u.events <- ev:
+		default:
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Client = c
+	t.Cleanup(func() { _ = c.Close() })
+	return u
+}
 
 func writeBenchConfig(t testing.TB) string {
 	path := t.TempDir() + "/bench.yaml"

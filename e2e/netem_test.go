@@ -60,6 +60,7 @@ func (c *lossyConn) droppedPackets() int {
 // lifts the limit.
 type throttledConn struct {
 	net.PacketConn
+	dtls   bool // throttle DTLS application data (data channels) too
 	mu     sync.Mutex
 	rate   float64 // bits per second
 	tokens float64 // bits
@@ -81,7 +82,7 @@ func (c *throttledConn) setRate(bps float64) {
 }
 
 func (c *throttledConn) WriteTo(b []byte, addr net.Addr) (int, error) {
-	if isRTP(b) {
+	if isRTP(b) || (c.dtls && len(b) > 0 && b[0] == 23) {
 		c.mu.Lock()
 		if c.rate > 0 {
 			now := time.Now()

@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/crvnode/crvnode/protocol"
 	"github.com/crvnode/crvnode/sfu"
 	"github.com/crvnode/crvnode/signaling"
 	"github.com/crvnode/crvnode/turnsrv"
@@ -71,6 +70,11 @@ func Start(cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
+	relay, err := newRelay(reg, log)
+	if err != nil {
+		closeAll(media, nil, store)
+		return nil, err
+	}
 	turn, err := startTURN(cfg.TURNAddr, cfg.DataDir, cfg.PublicIP, cfg.File.TURN, ownAddresses(cfg.PublicIP), log, reg)
 	if err != nil {
 		closeAll(media, nil, store)
@@ -82,7 +86,7 @@ func Start(cfg Config) (*Node, error) {
 		AllowedOrigins: cfg.File.AllowedOrigins,
 		PublicURL:      cfg.File.PublicURL,
 		Store:          store,
-		Media:          mediaOf(media),
+		Media:          mediaOf(media, relay),
 		ICEServers:     turn.iceServers,
 		Logger:         log,
 		Registerer:     reg,
@@ -159,24 +163,6 @@ func (n *Node) TURNAddrs() turnsrv.Addrs {
 		return turnsrv.Addrs{}
 	}
 	return n.turn.srv.Addrs()
-}
-
-// sfuMedia adapts the SFU to the interface signaling drives it through.
-type sfuMedia struct{ s *sfu.SFU }
-
-func (m sfuMedia) NewPeer(id protocol.UserID, ev signaling.MediaEvents) (signaling.MediaPeer, error) {
-	p, err := m.s.NewPeer(id, ev)
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-func mediaOf(s *sfu.SFU) signaling.Media {
-	if s == nil {
-		return nil
-	}
-	return sfuMedia{s}
 }
 
 func home(w http.ResponseWriter, _ *http.Request) {

@@ -124,13 +124,12 @@ func (dt *DownTrack) setMaxHeight(h int) {
 
 // forward sends one packet of layer idx, if it is the layer this
 // subscriber gets. It runs on the publication's read goroutine.
-func (dt *DownTrack) forward(idx int, pkt *rtp.Packet, keyframe bool) {
+func (dt *DownTrack) forward(idx int, pkt *rtp.Packet, keyframe bool, now time.Time) {
 	dt.mu.Lock()
 	defer dt.mu.Unlock()
 	if !dt.bound {
 		return
 	}
-	now := time.Now()
 	if !dt.pub.audio() {
 		if now.Sub(dt.lastChoice) > 500*time.Millisecond {
 			dt.chooseLayerLocked(now)

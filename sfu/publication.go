@@ -170,7 +170,7 @@ func (pub *Publication) readLoop(l *layer) {
 		idx := int(l.index.Load())
 		subs := *pub.subs.Load()
 		for _, dt := range subs {
-			dt.forward(idx, &pkt, keyframe)
+			dt.forward(idx, &pkt, keyframe, now)
 		}
 		m.forwarded.Add(float64(len(subs)))
 	}

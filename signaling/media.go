@@ -11,8 +11,9 @@ import (
 // wires crvnode's sfu package in; without one, media methods fail with
 // RESOURCEALLOCATEERROR.
 type Media interface {
-	// NewPeer creates the media side of a logged-in user's session.
-	NewPeer(userID protocol.UserID, ev MediaEvents) (MediaPeer, error)
+	// NewPeer creates the media side of a logged-in user's session
+	// (meeting media, and the data channels transfers use).
+	NewPeer(appID string, userID protocol.UserID, ev MediaEvents) (MediaPeer, error)
 }
 
 // MediaPeer is one session's media. Join, Leave, SetSending, Watch and

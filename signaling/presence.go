@@ -76,7 +76,7 @@ func (s *session) enter(a *app, userID protocol.UserID, nick string) (any, *prot
 	s.app, s.user = a, u
 	if media := s.srv.cfg.Media; media != nil {
 		var err error
-		if u.media, err = media.NewPeer(userID, mediaEvents{s: s, a: a, u: u}); err != nil {
+		if u.media, err = media.NewPeer(a.cfg.ID, userID, mediaEvents{s: s, a: a, u: u}); err != nil {
 			s.log.Error("media peer", "err", err)
 		}
 	}

@@ -1,0 +1,230 @@
+package datachannel
+
+import (
+	"log/slog"
+	"sync"
+
+	"github.com/crvnode/crvnode/protocol"
+)
+
+// SendFunc hands one frame to a client's data channel (pion's
+// (*webrtc.DataChannel).Send fits). The relay calls it for one peer from
+// one goroutine at a time, never while holding its lock, and never
+// changes a frame afterwards. It should queue, not wait: an error fails
+// the transfer the frame belonged to.
+type SendFunc func(frame []byte) error
+
+// Relay is the node's side of transfers: it joins the data channels of a
+// task's sender and receiver and forwards frames both ways without
+// reassembling anything. It checks every frame (a malformed or
+// out-of-order one fails that transfer only: RESULT 1000 to the sender,
+// CANCEL to the receiver), answers what the node decides itself (1102
+// unknown target, size limits), holds every sender to the credit its
+// receiver granted so that the node's bytes per transfer stay within
+// RelayConfig.MaxWindow, and fails the transfers of a client that goes
+// away. Tasks never cross apps. One mutex guards all its state; frames
+// are sent after it is released, in the order they were decided.
+type Relay struct {
+	cfg RelayConfig
+	log *slog.Logger
+
+	mu    sync.Mutex
+	peers map[peerKey]*Peer // who a target user ID reaches
+	stats RelayStats
+}
+
+type peerKey struct {
+	app  string
+	user UserID
+}
+
+// RelayStats are the relay's gauges and counters, for metrics.
+type RelayStats struct {
+	Peers             int    // data channels attached
+	ActiveTasks       int    // tasks under way
+	BufferedBytes     int64  // forwarded to receivers and not yet credited back: the node's share
+	PeakBufferedBytes int64  // the largest BufferedBytes seen
+	TasksStarted      uint64 // commands and transfers forwarded to a receiver
+	TasksFailed       uint64 // ended by the relay (bad frames, a side gone, send failures)
+	TasksRefused      uint64 // answered by the relay (unknown target, limits, duplicates)
+	BytesRelayed      uint64 // CMD and CHUNK payload bytes forwarded
+	FramesMalformed   uint64 // frames that did not decode
+	FramesStale       uint64 // frames of unknown or finished tasks, dropped
+}
+
+// NewRelay returns a relay with no peers.
+func NewRelay(cfg RelayConfig) (*Relay, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &Relay{cfg: cfg, log: cfg.Logger, peers: make(map[peerKey]*Peer)}, nil
+}
+
+// Stats returns a snapshot of the gauges and counters.
+func (r *Relay) Stats() RelayStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.stats
+	s.Peers = len(r.peers)
+	return s
+}
+
+// BufferedBytes is Stats().BufferedBytes: register it as a gauge.
+func (r *Relay) BufferedBytes() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stats.BufferedBytes
+}
+
+// Peer is one client's data channel as the relay sees it.
+type Peer struct {
+	r    *Relay
+	app  string
+	user UserID
+	send SendFunc
+
+	// Guarded by Relay.mu.
+	out    map[TaskID]*relayTask // tasks this client sends
+	in     map[TaskID]*relayTask // tasks this client receives
+	closed bool
+
+	qmu      sync.Mutex // guards the queue of frames to this client
+	queue    []queued
+	flushing bool
+}
+
+type queued struct {
+	frame []byte
+	task  *relayTask // failed if the frame cannot be sent
+}
+
+// Attach makes a client's data channel known: app and user say who it is
+// (the node has authenticated them), send reaches it. From then on
+// transfers to (app, user) go through this peer; a later Attach of the
+// same user (a new login) takes that over, and this peer keeps only the
+// tasks it already has. Attach in the up connection's OnDataChannel
+// handler, before any message can arrive.
+func (r *Relay) Attach(app string, user UserID, send SendFunc) *Peer {
+	p := &Peer{r: r, app: app, user: user, send: send, out: make(map[TaskID]*relayTask), in: make(map[TaskID]*relayTask)}
+	r.mu.Lock()
+	r.peers[peerKey{app, user}] = p
+	r.mu.Unlock()
+	return p
+}
+
+// User is the user the peer was attached for.
+func (p *Peer) User() UserID { return p.user }
+
+// Handle takes one message that arrived on the peer's data channel. The
+// relay keeps frame (it may forward it as it is): the caller must not
+// change it afterwards; pion's OnMessage data is the caller's to give.
+// Calls for one peer must not overlap.
+func (p *Peer) Handle(frame []byte) {
+	r := p.r
+	var b batch
+	f, err := Decode(frame)
+	r.mu.Lock()
+	switch {
+	case p.closed:
+	case err != nil:
+		r.malformedLocked(p, frame, &b)
+	case f.Type.fromSender():
+		r.fromSenderLocked(p, &f, frame, &b)
+	default:
+		r.fromReceiverLocked(p, &f, frame, &b)
+	}
+	r.mu.Unlock()
+	b.flush()
+}
+
+// Close tells the relay that the peer's data channel is gone (or its
+// session ended): transfers it was sending are cancelled at their
+// receivers (CANCEL by node, code 1000), transfers it was receiving fail
+// at their senders (RESULT 1000). Close is idempotent.
+func (p *Peer) Close() {
+	r := p.r
+	var b batch
+	r.mu.Lock()
+	if !p.closed {
+		p.closed = true
+		if r.peers[peerKey{p.app, p.user}] == p {
+			delete(r.peers, peerKey{p.app, p.user})
+		}
+		for _, t := range p.out {
+			r.failLocked(t, protocol.SendFail, &b)
+		}
+		for _, t := range p.in {
+			r.failLocked(t, protocol.SendFail, &b)
+		}
+	}
+	r.mu.Unlock()
+	p.qmu.Lock()
+	p.queue = nil
+	p.qmu.Unlock()
+	b.flush()
+}
+
+// batch collects the peers that got frames while the relay lock was held,
+// to flush them after it is released.
+type batch struct{ peers []*Peer }
+
+func (b *batch) send(to *Peer, frame []byte, t *relayTask) {
+	if to.closed { // read under Relay.mu, as every caller holds it
+		return
+	}
+	to.qmu.Lock()
+	to.queue = append(to.queue, queued{frame: frame, task: t})
+	to.qmu.Unlock()
+	for _, p := range b.peers {
+		if p == to {
+			return
+		}
+	}
+	b.peers = append(b.peers, to)
+}
+
+func (b *batch) flush() {
+	for _, p := range b.peers {
+		p.flush()
+	}
+}
+
+// flush sends the peer's queue in order. Whoever finds the queue being
+// flushed leaves its frames to that flusher, so nobody waits and the
+// order in which frames were queued (under the relay lock) is kept.
+func (p *Peer) flush() {
+	p.qmu.Lock()
+	if p.flushing {
+		p.qmu.Unlock()
+		return
+	}
+	p.flushing = true
+	for len(p.queue) > 0 {
+		q := p.queue[0]
+		p.queue[0] = queued{}
+		p.queue = p.queue[1:]
+		p.qmu.Unlock()
+		if err := p.send(q.frame); err != nil {
+			p.r.log.Debug("datachannel: relay send failed", "user", p.user, "err", err)
+			p.r.sendFailed(q.task)
+		}
+		p.qmu.Lock()
+	}
+	p.flushing = false
+	p.qmu.Unlock()
+}
+
+// sendFailed fails the task whose frame could not be sent.
+func (r *Relay) sendFailed(t *relayTask) {
+	if t == nil {
+		return
+	}
+	var b batch
+	r.mu.Lock()
+	if !t.done {
+		r.failLocked(t, protocol.SendFail, &b)
+	}
+	r.mu.Unlock()
+	b.flush()
+}
