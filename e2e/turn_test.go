@@ -14,6 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/crvnode/crvnode/client"
+	"github.com/crvnode/crvnode/datachannel"
 	"github.com/crvnode/crvnode/node"
 	"github.com/crvnode/crvnode/protocol"
 )
@@ -116,7 +117,13 @@ func TestRelayOnlyCall(t *testing.T) {
 		mu := &mediaUser{tracks: map[string]*trackStats{}, energy: map[string]int{}}
 		u := &user{t: t, events: make(chan client.Event, 4096)}
 		c, err := client.Dial(ctx, "ws://"+n.Addr()+"/ws", client.Options{
-			Handler:            func(ev client.Event) { u.events <- ev },
+			Handler: func(ev client.Event) {
+				select {
+				case u.events <- ev:
+				default:
+				}
+			},
+			TransferDir:        t.TempDir(),
 			OnTrack:            mu.record,
 			ICETransportPolicy: webrtc.ICETransportPolicyRelay,
 		})
@@ -156,6 +163,44 @@ func TestRelayOnlyCall(t *testing.T) {
 				t.Errorf("%s's %s connection uses a %q candidate, want relay", u.UserID(), name, typ)
 			}
 		}
+	}
+	// A file transfer completes over the relayed up connections too.
+	path, sum := writeRandomFile(t, 2<<20)
+	files := make(chan *datachannel.FileData, 1)
+	results := make(chan *datachannel.Result, 1)
+	go func() {
+		for ev := range b.events {
+			if f, ok := ev.Data.(*datachannel.FileData); ok {
+				files <- f
+				return
+			}
+		}
+	}()
+	go func() {
+		for ev := range a.events {
+			if r, ok := ev.Data.(*datachannel.Result); ok && ev.Method == client.EventSendFileRlst {
+				results <- r
+				return
+			}
+		}
+	}()
+	_, err = a.SendFile(ctx, "bob", path)
+	must(t, err)
+	select {
+	case r := <-results:
+		if r.Code != 0 {
+			t.Fatalf("relayed file: %+v", r)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("relayed file did not finish")
+	}
+	select {
+	case f := <-files:
+		if fileHash(t, f.Path) != sum {
+			t.Fatal("relayed file arrived changed")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notifyFileData")
 	}
 	must(t, a.HungupCall(ctx, callID, ""))
 }
