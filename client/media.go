@@ -33,19 +33,20 @@ type media struct {
 
 	negMu sync.Mutex // serialises negotiations of the up connection
 
-	mu        sync.Mutex
-	ice       []webrtc.ICEServer
-	up        *webrtc.PeerConnection
-	down      *webrtc.PeerConnection
-	published map[protocol.Source]*published
-	downInfo  map[string]protocol.DownTrack // mid -> whose track
-	upCands   []webrtc.ICECandidateInit     // the node's, waiting for the answer
-	downCands []webrtc.ICECandidateInit     // the node's, waiting for the offer
-	upLocal   []webrtc.ICECandidateInit     // ours, waiting for the offer to be sent
-	downLocal []webrtc.ICECandidateInit     // ours, waiting for the answer to be sent
-	upSent    bool
-	downSent  bool
-	closed    bool
+	mu          sync.Mutex
+	ice         []webrtc.ICEServer
+	up          *webrtc.PeerConnection
+	down        *webrtc.PeerConnection
+	published   map[protocol.Source]*published
+	downInfo    map[string]protocol.DownTrack // mid -> whose track
+	upCands     []webrtc.ICECandidateInit     // the node's, waiting for the answer
+	downCands   []webrtc.ICECandidateInit     // the node's, waiting for the offer
+	upLocal     []webrtc.ICECandidateInit     // ours, waiting for the offer to be sent
+	downLocal   []webrtc.ICECandidateInit     // ours, waiting for the answer to be sent
+	upSent      bool
+	downSent    bool
+	downSession string // SDP session of the down connection: only the media goroutine
+	closed      bool
 
 	ep        *datachannel.Endpoint // transfers, on the up connection's channel
 	dataReady chan struct{}         // closed when that channel opens
@@ -217,7 +218,7 @@ func (m *media) negotiateUp(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("crvnode client: up offer: %w", err)
 	}
-	var tracks []protocol.UpTrack
+	tracks := []protocol.UpTrack{}
 	m.mu.Lock()
 	for src, p := range m.published {
 		for _, t := range pc.GetTransceivers() {

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"strings"
 
 	"github.com/pion/webrtc/v4"
 
@@ -11,6 +12,12 @@ import (
 // answerDown answers the node's offer of the down connection, creating the
 // connection on the first offer. It runs on the media goroutine.
 func (m *media) answerDown(o *protocol.DownOffer) {
+	// The node closes a member's down connection when it leaves a meeting
+	// and offers a new one in the next: a new SDP session, new connection.
+	if sid := sdpSession(o.SDP); sid != m.downSession {
+		m.closeDown()
+		m.downSession = sid
+	}
 	pc, err := m.downConn()
 	if err != nil {
 		m.c.log.Warn("crvnode client: down connection", "err", err)
@@ -98,6 +105,32 @@ func (m *media) downConn() (*webrtc.PeerConnection, error) {
 	})
 	m.down = pc
 	return pc, nil
+}
+
+// closeDown closes the down connection (on the media goroutine): the node
+// has closed its side.
+func (m *media) closeDown() {
+	m.mu.Lock()
+	pc := m.down
+	m.down, m.downSent, m.downLocal, m.downCands = nil, false, nil, nil
+	m.downInfo = map[string]protocol.DownTrack{}
+	m.mu.Unlock()
+	if pc != nil {
+		_ = pc.Close()
+	}
+}
+
+// sdpSession is the session ID of an SDP's o= line, which stays the same
+// across the offers of one connection.
+func sdpSession(sdp string) string {
+	for _, line := range strings.Split(sdp, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "o="); ok {
+			if f := strings.Fields(rest); len(f) > 1 {
+				return f[1]
+			}
+		}
+	}
+	return ""
 }
 
 // discard reads a track nobody asked for, so that its buffers drain.

@@ -72,6 +72,9 @@ func (c *Client) IsUserInMeeting(userID protocol.UserID) bool {
 func (c *Client) leaveMeetingLocked() {
 	c.meetID = 0
 	c.members = nil
+	if m := c.media; m != nil {
+		m.ops.push(m.closeDown) // the node closes its side of the down connection
+	}
 }
 
 func (c *Client) onLogin(result json.RawMessage) {

@@ -89,7 +89,7 @@ func (p *Peer) offerDown() {
 		return
 	}
 	p.downOffering = true
-	var tracks []protocol.DownTrack
+	tracks := []protocol.DownTrack{}
 	for _, t := range p.down.GetTransceivers() {
 		if s := t.Sender(); s != nil {
 			if dt, ok := s.Track().(*DownTrack); ok {

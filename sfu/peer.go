@@ -162,7 +162,16 @@ var (
 	// ErrNoConnection is returned for a candidate or answer to a
 	// connection that does not exist (yet).
 	ErrNoConnection error = requestError("sfu: no such connection")
+	// ErrBadCandidate is returned for an ICE candidate pion cannot parse.
+	ErrBadCandidate error = requestError("sfu: unacceptable ICE candidate")
 )
+
+func badCandidate(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %v", ErrBadCandidate, err)
+}
 
 func (p *Peer) newUp() error {
 	pc, err := p.sfu.upAPI.NewPeerConnection(webrtc.Configuration{})
@@ -194,7 +203,7 @@ func (p *Peer) AddUpCandidate(c protocol.ICECandidate) error {
 		if p.up == nil {
 			return ErrNoConnection
 		}
-		return p.up.AddICECandidate(fromProto(c))
+		return badCandidate(p.up.AddICECandidate(fromProto(c)))
 	})
 }
 
@@ -231,7 +240,7 @@ func (p *Peer) AddDownCandidate(c protocol.ICECandidate) error {
 			p.downCands = append(p.downCands, fromProto(c))
 			return nil
 		}
-		return p.down.AddICECandidate(fromProto(c))
+		return badCandidate(p.down.AddICECandidate(fromProto(c)))
 	})
 }
 

@@ -274,7 +274,7 @@ func (pub *Publication) removeSub(dt *DownTrack) {
 func sortLayers(ls []*layer) {
 	hasF := false
 	for _, l := range ls {
-		if l.rid == "f" {
+		if strings.EqualFold(l.rid, "f") {
 			hasF = true
 		}
 	}
@@ -285,7 +285,7 @@ func sortLayers(ls []*layer) {
 		case "m", "1", "mid":
 			return 1
 		case "h":
-			if hasF {
+			if hasF { // q/h/f: h is half; l/m/h: h is high
 				return 1
 			}
 			return 2

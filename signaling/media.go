@@ -68,16 +68,25 @@ func (m mediaEvents) AudioLevel(level int) {
 	var ob outbox
 	m.a.mu.Lock()
 	if mt := m.u.meeting; mt != nil && m.u.sess == m.s {
-		if mem := mt.members[m.u.id]; mem != nil && mem.energy != level {
-			ev := protocol.MicEnergy{UserID: m.u.id, OldLevel: mem.energy, NewLevel: level}
-			mem.energy = level
-			for id := range mt.members {
-				ob.addUser(m.a.users[id], protocol.EventMicEnergyUpdate, ev)
-			}
+		if mem := mt.members[m.u.id]; mem != nil && mem.info.AudioStatus == protocol.AStatusOpen {
+			m.a.energyLocked(mt, mem, level, &ob)
 		}
 	}
 	m.a.mu.Unlock()
 	ob.flush()
+}
+
+// energyLocked sets a member's speaking level and tells the meeting if
+// it changed.
+func (a *app) energyLocked(mt *meeting, mem *member, level int, ob *outbox) {
+	if mem.energy == level {
+		return
+	}
+	ev := protocol.MicEnergy{UserID: mem.info.UserID, OldLevel: mem.energy, NewLevel: level}
+	mem.energy = level
+	for id := range mt.members {
+		ob.addUser(a.users[id], protocol.EventMicEnergyUpdate, ev)
+	}
 }
 
 func (a *app) roomKey(m *meeting) string { return fmt.Sprintf("%s/%d", a.cfg.ID, m.info.ID) }

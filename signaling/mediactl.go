@@ -24,7 +24,10 @@ func (s *session) setDevice(target protocol.UserID, source protocol.Source, open
 		if e != nil {
 			return nil, e
 		}
-		if target != u.id && (open || u.meeting.info.Creator != u.id) {
+		if target != u.id && open {
+			return nil, protocol.Errorf(protocol.APINoPermission, "members open only their own devices")
+		}
+		if target != u.id && u.meeting.info.Creator != u.id {
 			return nil, protocol.Errorf(protocol.APINoPermission, "only the meeting's creator may close another member's devices")
 		}
 		status, event := &m.info.AudioStatus, protocol.EventAudioStatusChanged
@@ -45,6 +48,9 @@ func (s *session) setDevice(target protocol.UserID, source protocol.Source, open
 		}
 		for id := range u.meeting.members {
 			ob.addUser(a.users[id], event, ev)
+		}
+		if source == protocol.SourceMic && !open && m.energy != 0 {
+			a.energyLocked(u.meeting, m, 0, ob) // a closed mic is silent
 		}
 		return nil, nil
 	})
@@ -145,8 +151,8 @@ func (s *session) watchVideo(p *protocol.SetVideoParams, on bool) (any, *protoco
 		return nil, protocol.Errorf(protocol.ParamErr, "maxHeight must not be negative")
 	}
 	return s.locked(func(a *app, u *user, _ *outbox) (any, *protocol.Error) {
-		if _, e := a.memberLocked(u, p.UserID); e != nil {
-			return nil, e
+		if _, e := a.memberLocked(u, p.UserID); e != nil && on {
+			return nil, e // stopping is allowed after the member left
 		}
 		if p.UserID == u.id {
 			return nil, protocol.Errorf(protocol.ParamErr, "your own video is shown locally")
