@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/crvnode/crvnode/internal/queue"
 	"github.com/crvnode/crvnode/protocol"
 )
 
@@ -113,7 +114,7 @@ type Client struct {
 	meetID      protocol.MeetingID
 	members     map[protocol.UserID]protocol.MemberInfo // nil when in no meeting
 
-	events     *eventQueue
+	events     *queue.Queue[Event]
 	stop       chan struct{} // closed when the connection ends; stops the pinger
 	readerDone chan struct{}
 	done       chan struct{}
@@ -148,7 +149,7 @@ func newClient(conn *websocket.Conn, opts Options) *Client {
 		opts:       opts,
 		log:        opts.Logger,
 		pending:    map[int64]*pendingCall{},
-		events:     newEventQueue(),
+		events:     queue.New[Event](),
 		stop:       make(chan struct{}),
 		readerDone: make(chan struct{}),
 		done:       make(chan struct{}),
@@ -174,7 +175,7 @@ func (c *Client) Close() error {
 		c.mu.Lock()
 		c.closing = true
 		c.mu.Unlock()
-		c.events.discard()
+		c.events.Discard()
 		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
 		if c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeGrace)) == nil {
 			t := time.NewTimer(closeGrace)
@@ -247,9 +248,9 @@ func (c *Client) connectionEnded(cause error) {
 	}
 	if lineOff {
 		c.log.Info("crvnode client: connection lost", "err", cause)
-		c.events.push(Event{Method: protocol.EventLineOff, Data: &protocol.LineOff{SdkEr: protocol.ConnectionLost}})
+		c.events.Push(Event{Method: protocol.EventLineOff, Data: &protocol.LineOff{SdkEr: protocol.ConnectionLost}})
 	}
-	c.events.close()
+	c.events.Close()
 }
 
 // lostError is what a request gets once the connection has ended.

@@ -2,7 +2,6 @@ package client
 
 import (
 	"encoding/json"
-	"sync"
 
 	"github.com/crvnode/crvnode/protocol"
 )
@@ -60,7 +59,7 @@ func (c *Client) handleEvent(msg *protocol.Message) {
 	c.mu.Lock()
 	c.applyEventLocked(ev)
 	c.mu.Unlock()
-	c.events.push(ev)
+	c.events.Push(ev)
 }
 
 // decodeEvent returns the typed params of a known event. Params that do not
@@ -116,7 +115,7 @@ func (c *Client) applyEventLocked(ev Event) {
 // queue is closed and drained and the I/O goroutines have stopped.
 func (c *Client) dispatchLoop() {
 	for {
-		ev, ok := c.events.pop()
+		ev, ok := c.events.Pop()
 		if !ok {
 			break
 		}
@@ -124,79 +123,4 @@ func (c *Client) dispatchLoop() {
 	}
 	c.ioWG.Wait()
 	close(c.done)
-}
-
-// queue is an unbounded FIFO between the reader and a consumer goroutine
-// (the Handler's, the media negotiator's): the reader must never wait for
-// them, or a slow Handler would stall the responses that the Handler itself
-// may be waiting for.
-type queue[T any] struct {
-	mu     sync.Mutex
-	items  []T
-	closed bool
-	wake   chan struct{} // capacity 1: "something changed"
-}
-
-type eventQueue = queue[Event]
-
-func newEventQueue() *eventQueue { return newQueue[Event]() }
-
-func newQueue[T any]() *queue[T] {
-	return &queue[T]{wake: make(chan struct{}, 1)}
-}
-
-func (q *queue[T]) push(ev T) {
-	q.mu.Lock()
-	if !q.closed {
-		q.items = append(q.items, ev)
-	}
-	q.mu.Unlock()
-	q.signal()
-}
-
-// close lets pop return what is queued, then report the end.
-func (q *queue[T]) close() {
-	q.mu.Lock()
-	q.closed = true
-	q.mu.Unlock()
-	q.signal()
-}
-
-// discard drops what is queued and closes the queue.
-func (q *queue[T]) discard() {
-	q.mu.Lock()
-	q.closed = true
-	q.items = nil
-	q.mu.Unlock()
-	q.signal()
-}
-
-func (q *queue[T]) signal() {
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
-
-// pop waits for the next event; ok is false once the queue is closed and
-// empty.
-func (q *queue[T]) pop() (ev T, ok bool) {
-	for {
-		q.mu.Lock()
-		if len(q.items) > 0 {
-			var zero T
-			ev = q.items[0]
-			q.items[0] = zero
-			q.items = q.items[1:]
-			q.mu.Unlock()
-			return ev, true
-		}
-		closed := q.closed
-		q.mu.Unlock()
-		if closed {
-			var zero T
-			return zero, false
-		}
-		<-q.wake
-	}
 }

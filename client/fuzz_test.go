@@ -48,8 +48,8 @@ func FuzzHandleMessage(f *testing.F) {
 				t.Errorf("response to id 1 did not reach its request")
 			}
 		}
-		c.events.close()
-		ev, ok := c.events.pop()
+		c.events.Close()
+		ev, ok := c.events.Pop()
 		if msg.IsNotification() && (!ok || ev.Method != msg.Method) {
 			t.Errorf("event %q not queued (got %q, %v)", msg.Method, ev.Method, ok)
 		}

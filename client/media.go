@@ -10,6 +10,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/crvnode/crvnode/datachannel"
+	"github.com/crvnode/crvnode/internal/queue"
 	"github.com/crvnode/crvnode/protocol"
 )
 
@@ -28,7 +29,7 @@ type RemoteTrack struct {
 type media struct {
 	c    *Client
 	api  *webrtc.API
-	ops  *queue[func()]
+	ops  *queue.Queue[func()]
 	done chan struct{}
 
 	negMu sync.Mutex // serialises negotiations of the up connection
@@ -82,7 +83,7 @@ func newMedia(c *Client) (*media, error) {
 		se.SetIncludeLoopbackCandidate(true) // a node on this machine offers loopback candidates
 	}
 	m := &media{
-		c: c, ops: newQueue[func()](), done: make(chan struct{}),
+		c: c, ops: queue.New[func()](), done: make(chan struct{}),
 		api:       webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)),
 		published: map[protocol.Source]*published{},
 		downInfo:  map[string]protocol.DownTrack{},
@@ -97,7 +98,7 @@ const audioLevelURI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 func (m *media) run() {
 	defer close(m.done)
 	for {
-		op, ok := m.ops.pop()
+		op, ok := m.ops.Pop()
 		if !ok {
 			return
 		}
@@ -124,7 +125,7 @@ func (m *media) close() {
 	if m.ep != nil {
 		_ = m.ep.Close()
 	}
-	m.ops.close()
+	m.ops.Close()
 	<-m.done
 }
 
@@ -150,10 +151,19 @@ func (m *media) refreshICE() {
 	}
 }
 
-// upConn returns the up connection, creating it.
+// upConn returns the up connection, creating it with its transfer channel.
 func (m *media) upConn() (*webrtc.PeerConnection, error) {
+	return m.conn(&m.up, &m.upSent, &m.upLocal, protocol.MethodUpCandidate, m.openData)
+}
+
+// conn returns *slot, creating the PeerConnection if needed: with fresh
+// ICE servers, trickling its candidates with method once *sent says its
+// offer or answer is out (until then they wait in *local), and set up by
+// init before anyone else sees it.
+func (m *media) conn(slot **webrtc.PeerConnection, sent *bool, local *[]webrtc.ICECandidateInit, method string,
+	init func(*webrtc.PeerConnection) error) (*webrtc.PeerConnection, error) {
 	m.mu.Lock()
-	exists := m.up != nil
+	exists := *slot != nil
 	m.mu.Unlock()
 	if !exists {
 		m.refreshICE()
@@ -163,8 +173,8 @@ func (m *media) upConn() (*webrtc.PeerConnection, error) {
 	if m.closed {
 		return nil, errMediaClosed
 	}
-	if m.up != nil {
-		return m.up, nil
+	if *slot != nil {
+		return *slot, nil
 	}
 	pc, err := m.api.NewPeerConnection(webrtc.Configuration{ICEServers: m.ice, ICETransportPolicy: m.c.opts.ICETransportPolicy})
 	if err != nil {
@@ -176,17 +186,17 @@ func (m *media) upConn() (*webrtc.PeerConnection, error) {
 		}
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		if !m.upSent {
-			m.upLocal = append(m.upLocal, cand.ToJSON())
+		if !*sent {
+			*local = append(*local, cand.ToJSON())
 			return
 		}
-		m.sendCandidate(protocol.MethodUpCandidate, cand.ToJSON())
+		m.sendCandidate(method, cand.ToJSON())
 	})
-	if err := m.openData(pc); err != nil {
+	if err := init(pc); err != nil {
 		_ = pc.Close()
 		return nil, err
 	}
-	m.up = pc
+	*slot = pc
 	return pc, nil
 }
 
@@ -254,13 +264,13 @@ func (m *media) negotiateUp(ctx context.Context) error {
 func (m *media) handleEvent(ev Event) bool {
 	switch d := ev.Data.(type) {
 	case *protocol.DownOffer:
-		m.ops.push(func() { m.answerDown(d) })
+		m.ops.Push(func() { m.answerDown(d) })
 	case *protocol.CandidateParams:
 		c := fromProto(d.Candidate)
 		if ev.Method == protocol.EventUpCandidate {
-			m.ops.push(func() { m.addUpCandidate(c) })
+			m.ops.Push(func() { m.addUpCandidate(c) })
 		} else {
-			m.ops.push(func() { m.addDownCandidate(c) })
+			m.ops.Push(func() { m.addDownCandidate(c) })
 		}
 	default:
 		return false

@@ -60,51 +60,25 @@ func (m *media) answerDown(o *protocol.DownOffer) {
 }
 
 func (m *media) downConn() (*webrtc.PeerConnection, error) {
+	return m.conn(&m.down, &m.downSent, &m.downLocal, protocol.MethodDownCandidate, func(pc *webrtc.PeerConnection) error {
+		pc.OnTrack(m.onTrack)
+		return nil
+	})
+}
+
+// onTrack hands a remote track to Options.OnTrack with whose it is.
+func (m *media) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	m.mu.Lock()
-	exists := m.down != nil
+	info, ok := m.downInfo[r.RTPTransceiver().Mid()]
 	m.mu.Unlock()
-	if !exists {
-		m.refreshICE()
+	if !ok {
+		info = protocol.DownTrack{UserID: t.StreamID(), Source: t.ID()}
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return nil, errMediaClosed
+	if h := m.c.opts.OnTrack; h != nil {
+		h(&RemoteTrack{UserID: info.UserID, Source: info.Source, Track: t, Receiver: r})
+		return
 	}
-	if m.down != nil {
-		return m.down, nil
-	}
-	pc, err := m.api.NewPeerConnection(webrtc.Configuration{ICEServers: m.ice, ICETransportPolicy: m.c.opts.ICETransportPolicy})
-	if err != nil {
-		return nil, err
-	}
-	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
-		if cand == nil {
-			return
-		}
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if !m.downSent {
-			m.downLocal = append(m.downLocal, cand.ToJSON())
-			return
-		}
-		m.sendCandidate(protocol.MethodDownCandidate, cand.ToJSON())
-	})
-	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
-		m.mu.Lock()
-		info, ok := m.downInfo[r.RTPTransceiver().Mid()]
-		m.mu.Unlock()
-		if !ok {
-			info = protocol.DownTrack{UserID: t.StreamID(), Source: t.ID()}
-		}
-		if h := m.c.opts.OnTrack; h != nil {
-			h(&RemoteTrack{UserID: info.UserID, Source: info.Source, Track: t, Receiver: r})
-			return
-		}
-		discard(t)
-	})
-	m.down = pc
-	return pc, nil
+	discard(t)
 }
 
 // closeDown closes the down connection (on the media goroutine): the node

@@ -73,7 +73,7 @@ func (c *Client) leaveMeetingLocked() {
 	c.meetID = 0
 	c.members = nil
 	if m := c.media; m != nil {
-		m.ops.push(m.closeDown) // the node closes its side of the down connection
+		m.ops.Push(m.closeDown) // the node closes its side of the down connection
 	}
 }
 

@@ -56,7 +56,7 @@ func (m *media) openData(pc *webrtc.PeerConnection) error {
 		dir = os.TempDir()
 	}
 	ep, err := datachannel.NewEndpoint(dc, datachannel.Config{Dir: dir, Logger: m.c.log}, func(ev datachannel.Event) {
-		m.c.events.push(transferEvent(ev))
+		m.c.events.Push(transferEvent(ev))
 	})
 	if err != nil {
 		return err

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+
+	"github.com/crvnode/crvnode/internal/queue"
 )
 
 // ChannelLabel is the label of the data channel that carries transfers:
@@ -39,7 +41,7 @@ type Endpoint struct {
 	cfg     Config
 	log     *slog.Logger
 	handler Handler
-	events  *eventQueue
+	events  *queue.Queue[Event]
 
 	wake       chan struct{} // capacity 1: the writer has new work
 	low        chan struct{} // capacity 1: the Conn's buffer drained to LowWater
@@ -72,7 +74,7 @@ func NewEndpoint(conn Conn, cfg Config, h Handler) (*Endpoint, error) {
 		h = func(Event) {}
 	}
 	e := &Endpoint{
-		conn: conn, cfg: cfg, log: cfg.Logger, handler: h, events: newEventQueue(),
+		conn: conn, cfg: cfg, log: cfg.Logger, handler: h, events: queue.New[Event](),
 		wake: make(chan struct{}, 1), low: make(chan struct{}, 1),
 		quit: make(chan struct{}), writerDone: make(chan struct{}), done: make(chan struct{}),
 		out: make(map[TaskID]*outTask), in: make(map[TaskID]*inTask),
@@ -133,7 +135,7 @@ func (e *Endpoint) Close() error {
 		}
 		clear(e.in)
 		e.inMu.Unlock()
-		e.events.close()
+		e.events.Close()
 	})
 	return nil
 }
@@ -145,7 +147,7 @@ func (e *Endpoint) Done() <-chan struct{} { return e.done }
 func (e *Endpoint) dispatchLoop() {
 	defer close(e.done)
 	for {
-		ev, ok := e.events.pop()
+		ev, ok := e.events.Pop()
 		if !ok {
 			return
 		}

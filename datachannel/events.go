@@ -1,8 +1,6 @@
 package datachannel
 
 import (
-	"sync"
-
 	"github.com/crvnode/crvnode/protocol"
 )
 
@@ -80,57 +78,6 @@ func (*CmdData) event()    {}
 func (*BufferData) event() {}
 func (*FileData) event()   {}
 func (*Cancelled) event()  {}
-
-// eventQueue is an unbounded FIFO to the Handler's goroutine: the
-// endpoint's goroutines never wait for the Handler, so a Handler may call
-// back into the endpoint without deadlock.
-type eventQueue struct {
-	mu     sync.Mutex
-	items  []Event
-	closed bool
-	wake   chan struct{} // capacity 1: something changed
-}
-
-func newEventQueue() *eventQueue {
-	return &eventQueue{wake: make(chan struct{}, 1)}
-}
-
-func (q *eventQueue) push(ev Event) {
-	q.mu.Lock()
-	if !q.closed {
-		q.items = append(q.items, ev)
-	}
-	q.mu.Unlock()
-	signal(q.wake)
-}
-
-// close lets pop return what is queued, then report the end.
-func (q *eventQueue) close() {
-	q.mu.Lock()
-	q.closed = true
-	q.mu.Unlock()
-	signal(q.wake)
-}
-
-// pop waits for the next event; ok is false once closed and empty.
-func (q *eventQueue) pop() (ev Event, ok bool) {
-	for {
-		q.mu.Lock()
-		if len(q.items) > 0 {
-			ev = q.items[0]
-			q.items[0] = nil
-			q.items = q.items[1:]
-			q.mu.Unlock()
-			return ev, true
-		}
-		closed := q.closed
-		q.mu.Unlock()
-		if closed {
-			return nil, false
-		}
-		<-q.wake
-	}
-}
 
 // signal wakes whoever waits on a capacity-1 channel, without blocking.
 func signal(c chan struct{}) {

@@ -94,15 +94,15 @@ type UserID = protocol.UserID
 
 // Wire limits. A frame that breaks one does not decode.
 const (
-	MaxTaskIDLen = 64          // bytes of a task ID
-	MaxPeerLen   = 128         // bytes of a user ID (as signaling allows)
-	MaxNameLen   = 1024        // bytes of a file name in an OFFER
-	MaxChunk     = 16 << 10    // data bytes in one CHUNK
-	MaxCmdData   = 64 << 10    // data bytes in one CMD
-	MaxWindow    = 16 << 20    // window of one CREDIT
-	MaxTotal     = 1<<53 - 1   // sizes and offsets stay exact in JavaScript numbers
-	HashLen      = sha256.Size // bytes of the END hash
-	maxCode      = 1<<16 - 1   // codes travel as u16
+	MaxTaskIDLen = protocol.MaxClientIDLen // bytes of a task ID
+	MaxPeerLen   = 128                     // bytes of a user ID (as signaling allows)
+	MaxNameLen   = 1024                    // bytes of a file name in an OFFER
+	MaxChunk     = 16 << 10                // data bytes in one CHUNK
+	MaxCmdData   = 64 << 10                // data bytes in one CMD
+	MaxWindow    = 16 << 20                // window of one CREDIT
+	MaxTotal     = 1<<53 - 1               // sizes and offsets stay exact in JavaScript numbers
+	HashLen      = sha256.Size             // bytes of the END hash
+	maxCode      = 1<<16 - 1               // codes travel as u16
 	chunkHeadMax = 2 + MaxTaskIDLen + 8
 )
 
@@ -290,20 +290,8 @@ func (f *Frame) validateOffer(bad func(string, ...any) error) error {
 	return nil
 }
 
-// validTaskID accepts 1-64 bytes of [A-Za-z0-9._-]: a UUID fits, and the
-// ID is safe to log.
-func validTaskID(id TaskID) bool {
-	if id == "" || len(id) > MaxTaskIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
+// validTaskID accepts what signaling accepts as a client-made ID.
+func validTaskID(id TaskID) bool { return protocol.ValidClientID(string(id)) }
 
 // validPeer accepts what signaling accepts as a userID.
 func validPeer(u UserID) bool {

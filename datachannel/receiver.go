@@ -62,7 +62,7 @@ func (e *Endpoint) receive(f *Frame) {
 	case TypeCancel:
 		delete(e.in, t.id)
 		t.discard()
-		e.events.push(&Cancelled{TaskID: t.id, From: t.from, By: f.By, Code: f.Code})
+		e.events.Push(&Cancelled{TaskID: t.id, From: t.from, By: f.By, Code: f.Code})
 	}
 }
 
@@ -71,7 +71,7 @@ func (e *Endpoint) onCmd(f *Frame) {
 		e.reply(f.TaskID, protocol.SendCmdLarge)
 		return
 	}
-	e.events.push(&CmdData{TaskID: f.TaskID, From: f.Peer, Data: bytes.Clone(f.Data)})
+	e.events.Push(&CmdData{TaskID: f.TaskID, From: f.Peer, Data: bytes.Clone(f.Data)})
 	e.reply(f.TaskID, protocol.NoErr)
 }
 
@@ -151,7 +151,7 @@ func (e *Endpoint) onEnd(t *inTask, f *Frame) {
 	delete(e.in, t.id)
 	if t.kind == KindBuffer {
 		e.reply(t.id, protocol.NoErr)
-		e.events.push(&BufferData{TaskID: t.id, From: t.from, Data: t.buf})
+		e.events.Push(&BufferData{TaskID: t.id, From: t.from, Data: t.buf})
 		return
 	}
 	part := t.file.Name()
@@ -168,7 +168,7 @@ func (e *Endpoint) onEnd(t *inTask, f *Frame) {
 		return
 	}
 	e.reply(t.id, protocol.NoErr)
-	e.events.push(&FileData{TaskID: t.id, From: t.from, Path: path, Name: t.name})
+	e.events.Push(&FileData{TaskID: t.id, From: t.from, Path: path, Name: t.name})
 }
 
 // abortIn fails an incoming transfer: partial content removed, the sender

@@ -198,7 +198,7 @@ func (e *Endpoint) finishOut(t *outTask, code protocol.Code, sendCancel, report 
 		if code == protocol.NoErr {
 			e.finalProgressLocked(t)
 		}
-		e.events.push(&Result{TaskID: t.id, Kind: t.kind, Target: t.target, FileName: t.path, Code: code})
+		e.events.Push(&Result{TaskID: t.id, Kind: t.kind, Target: t.target, FileName: t.path, Code: code})
 	}
 	closer := t.closer
 	e.mu.Unlock()
@@ -271,7 +271,7 @@ func (e *Endpoint) progressLocked(t *outTask, now time.Time) {
 		return
 	}
 	t.lastProgress, t.lastAt = t.taken, now
-	e.events.push(&Progress{TaskID: t.id, Sent: t.taken, Total: t.total})
+	e.events.Push(&Progress{TaskID: t.id, Sent: t.taken, Total: t.total})
 }
 
 func (e *Endpoint) finalProgressLocked(t *outTask) {
@@ -280,7 +280,7 @@ func (e *Endpoint) finalProgressLocked(t *outTask) {
 	}
 	t.finalSent = true
 	t.lastProgress, t.lastAt = t.total, time.Now()
-	e.events.push(&Progress{TaskID: t.id, Sent: t.total, Total: t.total})
+	e.events.Push(&Progress{TaskID: t.id, Sent: t.total, Total: t.total})
 }
 
 func newTaskID() TaskID { return TaskID(uuid.NewString()) }

@@ -82,3 +82,22 @@ type ICEServer struct {
 	Username   string   `json:"username,omitempty"`
 	Credential string   `json:"credential,omitempty"`
 }
+
+// MaxClientIDLen bounds the IDs clients generate (callID, inviteID,
+// taskID).
+const MaxClientIDLen = 64
+
+// ValidClientID accepts the IDs clients generate: 1-64 bytes of
+// [A-Za-z0-9._-]. A UUID fits, and such an ID is safe to log.
+func ValidClientID(id string) bool {
+	if id == "" || len(id) > MaxClientIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}

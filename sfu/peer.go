@@ -7,6 +7,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/crvnode/crvnode/internal/queue"
 	"github.com/crvnode/crvnode/protocol"
 )
 
@@ -34,7 +35,7 @@ type Peer struct {
 	ev  Events
 	log *slog.Logger
 
-	ops  opQueue
+	ops  *queue.Queue[func()] // the actor's: posting never blocks
 	done chan struct{}
 
 	mu        sync.Mutex // guards the fields below; lock order: Room.mu, then Peer.mu
@@ -60,11 +61,11 @@ func (s *SFU) NewPeer(id string, ev Events) (*Peer, error) {
 	p := &Peer{
 		sfu: s, id: id, ev: ev, log: s.log.With("peer", id),
 		done:      make(chan struct{}),
+		ops:       queue.New[func()](),
 		pubs:      map[protocol.Source]*Publication{},
 		upSources: map[string]protocol.Source{},
 		subs:      map[pubKey]*DownTrack{},
 	}
-	p.ops.init()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -91,7 +92,7 @@ func (p *Peer) OnDataChannel(h DataChannelHandler) {
 // the peer closes, then tears the connections down.
 func (p *Peer) run() {
 	for {
-		op, ok := p.ops.pop()
+		op, ok := p.ops.Pop()
 		if !ok {
 			break
 		}
@@ -102,12 +103,12 @@ func (p *Peer) run() {
 }
 
 // post queues op for the actor; it never blocks.
-func (p *Peer) post(op func()) { p.ops.push(op) }
+func (p *Peer) post(op func()) { p.ops.Push(op) }
 
 // call runs op on the actor and waits for its error.
 func (p *Peer) call(op func() error) error {
 	res := make(chan error, 1)
-	if !p.ops.push(func() { res <- op() }) {
+	if !p.ops.Push(func() { res <- op() }) {
 		return ErrClosed
 	}
 	select {
@@ -252,7 +253,7 @@ func (p *Peer) Close() {
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
-	p.ops.close()
+	p.ops.Close()
 }
 
 // teardown runs on the actor after the queue closed.
@@ -290,61 +291,4 @@ func toProto(c webrtc.ICECandidateInit) protocol.ICECandidate {
 
 func fromProto(c protocol.ICECandidate) webrtc.ICECandidateInit {
 	return webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex, UsernameFragment: c.UsernameFragment}
-}
-
-// opQueue is the actor's unbounded queue: posting never blocks, so pion
-// callbacks and signaling can post while the actor is busy.
-type opQueue struct {
-	mu     sync.Mutex
-	ops    []func()
-	closed bool
-	wake   chan struct{}
-}
-
-func (q *opQueue) init() { q.wake = make(chan struct{}, 1) }
-
-func (q *opQueue) push(op func()) bool {
-	q.mu.Lock()
-	if q.closed {
-		q.mu.Unlock()
-		return false
-	}
-	q.ops = append(q.ops, op)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-	return true
-}
-
-func (q *opQueue) close() {
-	q.mu.Lock()
-	q.closed = true
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
-
-// pop returns the next operation; after close it returns what was queued
-// before, then false.
-func (q *opQueue) pop() (func(), bool) {
-	for {
-		q.mu.Lock()
-		if len(q.ops) > 0 {
-			op := q.ops[0]
-			q.ops[0] = nil
-			q.ops = q.ops[1:]
-			q.mu.Unlock()
-			return op, true
-		}
-		closed := q.closed
-		q.mu.Unlock()
-		if closed {
-			return nil, false
-		}
-		<-q.wake
-	}
 }

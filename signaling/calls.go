@@ -6,31 +6,13 @@ import (
 	"github.com/crvnode/crvnode/protocol"
 )
 
-const (
-	maxIDLen     = 64       // callID, inviteID: client-generated UUIDs fit
-	maxExtDatLen = 16 << 10 // usrExtDat
-)
-
-// validID accepts the IDs clients generate: 1-64 characters of
-// [A-Za-z0-9._-] (a UUID is one).
-func validID(id string) bool {
-	if id == "" || len(id) > maxIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
+const maxExtDatLen = 16 << 10 // usrExtDat
 
 // checkRing validates what call and invite have in common.
 func checkRing(s *session, id string, callee protocol.UserID, ext string) *protocol.Error {
 	switch {
-	case !validID(id):
-		return protocol.Errorf(protocol.ParamErr, "the ID must be 1-%d characters of [A-Za-z0-9._-]", maxIDLen)
+	case !protocol.ValidClientID(id):
+		return protocol.Errorf(protocol.ParamErr, "the ID must be 1-%d characters of [A-Za-z0-9._-]", protocol.MaxClientIDLen)
 	case callee == "" || callee == s.user.id:
 		return protocol.Errorf(protocol.ParamErr, "the called user must be another user")
 	}
