@@ -156,13 +156,9 @@ func (s *session) acceptCall(p *protocol.AcceptCallParams) (any, *protocol.Error
 		c.accepted = true
 		c.timer.Stop()
 		a.srv.metrics.callEnded(c, outcomeAccepted)
-		if c.invite {
-			ob.addUser(c.caller, c.statusEvent, protocol.NotifyInviteStatus{InviteID: c.id, Status: protocol.InviteAccepted})
-		} else {
-			ob.addUser(c.caller, protocol.EventNotifyCallAccepted, protocol.NotifyCallAccepted{
-				CallID: c.id, MeetObj: c.meet, UsrExtDat: p.UsrExtDat,
-			})
-		}
+		c.tellCaller(ob, protocol.InviteAccepted, protocol.EventNotifyCallAccepted, protocol.NotifyCallAccepted{
+			CallID: c.id, MeetObj: c.meet, UsrExtDat: p.UsrExtDat,
+		})
 		return protocol.CallIDResult{CallID: c.id}, nil
 	})
 }
@@ -178,13 +174,9 @@ func (s *session) rejectCall(p *protocol.CallActionParams) (any, *protocol.Error
 		}
 		a.removeCallLocked(c, ob)
 		a.srv.metrics.callEnded(c, outcomeRejected)
-		if c.invite {
-			ob.addUser(c.caller, c.statusEvent, protocol.NotifyInviteStatus{InviteID: c.id, Status: protocol.InviteRejected})
-		} else {
-			ob.addUser(c.caller, protocol.EventNotifyCallRejected, protocol.NotifyCallRejected{
-				CallID: c.id, SdkErr: protocol.ErrRefuse, UsrExtDat: p.UsrExtDat,
-			})
-		}
+		c.tellCaller(ob, protocol.InviteRejected, protocol.EventNotifyCallRejected, protocol.NotifyCallRejected{
+			CallID: c.id, SdkErr: protocol.ErrRefuse, UsrExtDat: p.UsrExtDat,
+		})
 		return protocol.CallIDResult{CallID: c.id}, nil
 	})
 }
@@ -227,14 +219,22 @@ func (a *app) endCallLocked(c *call, by *user, ext string, ob *outbox) {
 	if !c.accepted {
 		a.srv.metrics.callEnded(c, outcomeCancelled)
 	}
-	switch {
-	case c.invite && by == c.callee:
-		ob.addUser(c.caller, c.statusEvent, protocol.NotifyInviteStatus{InviteID: c.id, Status: protocol.InviteHungup})
-	case by == c.callee:
-		ob.addUser(c.caller, protocol.EventNotifyCallHungup, protocol.NotifyCallHungup{CallID: c.id, UsrExtDat: ext})
-	default:
-		ob.addUser(c.callee, protocol.EventNotifyCallHungup, protocol.NotifyCallHungup{CallID: c.id, UsrExtDat: ext})
+	hungup := protocol.NotifyCallHungup{CallID: c.id, UsrExtDat: ext}
+	if by == c.callee {
+		c.tellCaller(ob, protocol.InviteHungup, protocol.EventNotifyCallHungup, hungup)
+	} else {
+		ob.addUser(c.callee, protocol.EventNotifyCallHungup, hungup)
 	}
+}
+
+// tellCaller tells the caller what became of its call: an inviter by the
+// status event it reads, a caller by event with params.
+func (c *call) tellCaller(ob *outbox, status int, event string, params any) {
+	if c.invite {
+		ob.addUser(c.caller, c.statusEvent, protocol.NotifyInviteStatus{InviteID: c.id, Status: status})
+		return
+	}
+	ob.addUser(c.caller, event, params)
 }
 
 func (a *app) removeCallLocked(c *call, ob *outbox) {
@@ -254,13 +254,9 @@ func (a *app) ringTimeout(c *call) {
 	if a.calls[c.id] == c && !c.accepted {
 		a.removeCallLocked(c, &ob)
 		a.srv.metrics.callEnded(c, outcomeNoAnswer)
-		if c.invite {
-			ob.addUser(c.caller, c.statusEvent, protocol.NotifyInviteStatus{InviteID: c.id, Status: protocol.InviteNoAnswer})
-		} else {
-			ob.addUser(c.caller, protocol.EventNotifyCallRejected, protocol.NotifyCallRejected{
-				CallID: c.id, SdkErr: protocol.ErrNoAnswer,
-			})
-		}
+		c.tellCaller(&ob, protocol.InviteNoAnswer, protocol.EventNotifyCallRejected, protocol.NotifyCallRejected{
+			CallID: c.id, SdkErr: protocol.ErrNoAnswer,
+		})
 		ob.addUser(c.callee, protocol.EventNotifyCallHungup, protocol.NotifyCallHungup{CallID: c.id})
 	}
 	a.mu.Unlock()
