@@ -16,6 +16,7 @@ import (
 	"github.com/crvnode/crvnode/sfu"
 	"github.com/crvnode/crvnode/signaling"
 	"github.com/crvnode/crvnode/turnsrv"
+	"github.com/crvnode/crvnode/web"
 )
 
 // Config is what a node needs to start.
@@ -99,7 +100,7 @@ func Start(cfg Config) (*Node, error) {
 	mux.Handle("/ws", sig)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/{$}", home)
+	mux.Handle("/", web.Handler()) // the browser SDK at /sdk/ and the demo app
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		closeAll(media, turn, store)
@@ -163,10 +164,4 @@ func (n *Node) TURNAddrs() turnsrv.Addrs {
 		return turnsrv.Addrs{}
 	}
 	return n.turn.srv.Addrs()
-}
-
-func home(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprint(w, `<!doctype html><title>crvnode</title><h1>crvnode is running</h1>
-<p>CRVideo clients connect to the WebSocket at <code>/ws</code>. Health: <a href="/healthz">/healthz</a>, metrics: <a href="/metrics">/metrics</a>.</p>`)
 }

@@ -60,7 +60,24 @@ func (p *Peer) newDown() bool {
 		return false
 	}
 	p.down = pc
+	p.downReady.Store(false)
 	p.sfu.metrics.peers.WithLabelValues("down").Inc()
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		if st != webrtc.PeerConnectionStateConnected {
+			return
+		}
+		p.post(func() {
+			if p.down != pc {
+				return
+			}
+			// Keyframes asked for before the connection was up would have
+			// been lost: ask now that SRTP can carry them.
+			p.downReady.Store(true)
+			for _, dt := range p.subs {
+				dt.connected()
+			}
+		})
+	})
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c != nil {
 			p.ev.DownCandidate(toProto(c.ToJSON()))

@@ -84,9 +84,22 @@ func (dt *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParamete
 	}
 	if !dt.pub.audio() {
 		dt.chooseLayerLocked(time.Now())
-		dt.pub.requestKeyframe(dt.want)
+		if dt.sub.downReady.Load() {
+			dt.pub.requestKeyframe(dt.want)
+		}
 	}
 	return c, nil
+}
+
+// connected runs when the subscriber's down connection is up: a video
+// subscriber still waiting for its first keyframe asks for it now.
+func (dt *DownTrack) connected() {
+	dt.mu.Lock()
+	want, waiting := dt.want, dt.waitKey && !dt.pub.audio()
+	dt.mu.Unlock()
+	if waiting {
+		dt.pub.forceKeyframe(want)
+	}
 }
 
 // Unbind stops writing.
@@ -131,6 +144,9 @@ func (dt *DownTrack) forward(idx int, pkt *rtp.Packet, keyframe bool, now time.T
 		return
 	}
 	if !dt.pub.audio() {
+		if dt.waitKey && !dt.sub.downReady.Load() {
+			return // a keyframe now would be lost before SRTP is up
+		}
 		if now.Sub(dt.lastChoice) > 500*time.Millisecond {
 			dt.chooseLayerLocked(now)
 		}

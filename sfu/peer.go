@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/webrtc/v4"
 
@@ -53,6 +54,8 @@ type Peer struct {
 	downAgain    bool // subscriptions changed meanwhile: offer again after it
 	downCands    []webrtc.ICECandidateInit
 	subs         map[pubKey]*DownTrack
+
+	downReady atomic.Bool // the down connection is connected: SRTP can carry a keyframe
 }
 
 // NewPeer creates the media side of a logged-in client. id is the user ID

@@ -218,6 +218,16 @@ func (pub *Publication) requestKeyframe(i int) {
 	}
 }
 
+// forceKeyframe asks for a keyframe of layer i at once, past the
+// throttle: a new subscriber's connection just came up.
+func (pub *Publication) forceKeyframe(i int) {
+	if l := pub.layer(i); l != nil && !pub.audio() {
+		l.wantKey.Store(true)
+		l.lastPLI.Store(0)
+		pub.sendPLI(l, time.Now())
+	}
+}
+
 func (pub *Publication) sendPLI(l *layer, now time.Time) {
 	last := l.lastPLI.Load()
 	if now.UnixNano()-last < int64(pliInterval) || !l.lastPLI.CompareAndSwap(last, now.UnixNano()) {

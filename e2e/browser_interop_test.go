@@ -1,0 +1,189 @@
+package e2e
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crvnode/crvnode/client"
+	"github.com/crvnode/crvnode/node"
+	"github.com/crvnode/crvnode/protocol"
+)
+
+// rtpTally counts what a Go client receives of each remote track.
+type rtpTally struct {
+	mu        sync.Mutex
+	packets   map[string]int
+	codecs    map[string]string
+	keyframes map[string]int
+}
+
+func newRTPTally() *rtpTally {
+	return &rtpTally{packets: map[string]int{}, codecs: map[string]string{}, keyframes: map[string]int{}}
+}
+
+func (r *rtpTally) onTrack(rt *client.RemoteTrack) {
+	key := rt.UserID + "/" + rt.Source
+	mime := strings.ToLower(rt.Track.Codec().MimeType)
+	r.mu.Lock()
+	r.codecs[key] = mime
+	r.mu.Unlock()
+	for {
+		pkt, _, err := rt.Track.ReadRTP()
+		if err != nil {
+			return
+		}
+		r.mu.Lock()
+		r.packets[key]++
+		if mime == "video/vp8" && vp8KeyframeStart(pkt.Payload) {
+			r.keyframes[key]++
+		}
+		r.mu.Unlock()
+	}
+}
+
+func (r *rtpTally) get(key string) (packets, keyframes int, codec string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.packets[key], r.keyframes[key], r.codecs[key]
+}
+
+// vp8KeyframeStart reports whether a VP8 RTP payload starts a keyframe
+// (RFC 7741: S=1, PID=0, and the P bit of the payload header clear).
+func vp8KeyframeStart(p []byte) bool {
+	if len(p) < 1 || p[0]&0x10 == 0 || p[0]&0x07 != 0 {
+		return false
+	}
+	i := 1
+	if p[0]&0x80 != 0 {
+		if len(p) < 2 {
+			return false
+		}
+		x := p[1]
+		i = 2
+		if x&0x80 != 0 {
+			if len(p) > i && p[i]&0x80 != 0 {
+				i++
+			}
+			i++
+		}
+		if x&0x40 != 0 {
+			i++
+		}
+		if x&0x30 != 0 {
+			i++
+		}
+	}
+	return len(p) > i && p[i]&0x01 == 0
+}
+
+// A browser and a Go client (synthetic camera and mic) in one meeting:
+// the Go client receives the browser's real VP8 video and Opus audio, the
+// browser receives the Go client's tracks, and both see each other's
+// statuses, speaking levels and messages.
+func TestBrowserGoClientInterop(t *testing.T) {
+	needChromium(t)
+	n := startMediaNode(t, node.FileConfig{})
+	site := webFor(t, n)
+	b := startBrowser(t)
+	br := b.sdkPage("web", site)
+	br.login(site, "web")
+
+	tally := newRTPTally()
+	gopher := joinMediaWith(t, n, "gopher", tally.onTrack)
+	gopher.SetMicSource(client.NewSyntheticAudio())
+	gopher.SetCameraSource(client.NewSyntheticVideo(300_000, 30, false))
+	ctx := ctxTimeout(t, browserTimeout)
+	meet, err := gopher.CreateMeeting(ctx, "interop", 0)
+	must(t, err)
+	_, err = gopher.EnterMeeting(ctx, meet.ID, "", "")
+	must(t, err)
+
+	br.run(`(async () => {
+		CRVideo_EnterMeeting(%s, "", "web", "Web", "");
+		const [code] = await T.wait("EnterMeetingRslt");
+		if (code !== 0) throw new Error("EnterMeetingRslt " + code);
+		CRVideo_OpenMic("web");
+		CRVideo_OpenVideo("web");
+		await T.wait("VideoStatusChanged", (u, o, n) => u === "web" && n === 3);
+		await T.wait("AudioStatusChanged", (u, o, n) => u === "web" && n === 3);
+	})()`, meet.ID)
+
+	// The browser's camera and mic at the Go client.
+	gopher.waitEvent(protocol.EventVideoStatusChanged, func(d any) bool {
+		e := d.(*protocol.StatusChanged)
+		return e.UserID == "web" && e.NewStatus == protocol.VStatusOpen
+	})
+	must(t, gopher.SetVideo(ctx, "web", protocol.VideoIDCamera, 0))
+	waitTally(t, tally, "web/camera", 100, 15*time.Second)
+	waitTally(t, tally, "web/mic", 50, 15*time.Second)
+	p, keys, codec := tally.get("web/camera")
+	if codec != "video/vp8" && codec != "video/h264" && codec != "video/vp9" && codec != "video/av1" {
+		t.Fatalf("browser camera arrives as %q", codec)
+	}
+	if codec == "video/vp8" && keys == 0 {
+		t.Fatalf("%d VP8 packets from the browser and no keyframe", p)
+	}
+	if _, _, c := tally.get("web/mic"); c != "audio/opus" {
+		t.Fatalf("browser mic arrives as %q", c)
+	}
+	t.Logf("Go client got %d %s packets (%d keyframes) of the browser's camera", p, codec, keys)
+
+	// The Go client's camera and mic at the browser: RTP arrives (the
+	// synthetic payload is not decodable video, so no frame is expected).
+	must(t, gopher.OpenMic(ctx, "gopher"))
+	must(t, gopher.OpenVideo(ctx, "gopher"))
+	br.run(`(async () => {
+		await T.wait("VideoStatusChanged", (u, o, n) => u === "gopher" && n === 3);
+		const w = CRVideo_GetWatchableVideos();
+		if (w.length !== 1 || w[0].userID !== "gopher" || w[0].videoID !== 1) throw new Error("watchable " + JSON.stringify(w));
+		window.V = T.video("gopher", 1);
+		await T.until(() => crvideo.remoteTrack("gopher", "camera") && crvideo.remoteTrack("gopher", "mic"), 10000, "gopher's tracks");
+		const inbound = async (kind) => {
+			const stats = await crvideo.peerConnections().down.getStats();
+			let n = 0;
+			stats.forEach((s) => { if (s.type === "inbound-rtp" && s.kind === kind) n += s.packetsReceived; });
+			return n;
+		};
+		const end = performance.now() + 15000;
+		while ((await inbound("video")) < 100 || (await inbound("audio")) < 50) {
+			if (performance.now() > end) throw new Error("inbound RTP: video " + (await inbound("video")) + ", audio " + (await inbound("audio")));
+			await T.sleep(100);
+		}
+		// The synthetic mic speaks loudly (0 dBov): level 10.
+		await T.wait("MicEnergyUpdate", (u, o, n) => u === "gopher" && n === 10);
+	})()`)
+
+	// Meeting messages both ways.
+	br.run(`CRVideo_SendMeetingCustomMsg("from the browser", "m1")`)
+	gopher.waitEvent(protocol.EventNotifyMeetingCustomMsg, func(d any) bool {
+		e := d.(*protocol.NotifyMeetingCustomMsg)
+		return e.UserID == "web" && e.Msg == "from the browser"
+	})
+	must(t, gopher.SendMeetingCustomMsg(ctx, "from Go"))
+	br.run(`T.wait("NotifyMeetingCustomMsg", (u, m) => u === "gopher" && m === "from Go")`)
+
+	// The Go client leaves: the browser stops receiving it.
+	must(t, gopher.ExitMeeting(ctx))
+	br.run(`(async () => {
+		await T.wait("UserLeftMeeting", (u) => u === "gopher");
+		await T.until(() => !crvideo.remoteTrack("gopher", "camera") && !crvideo.remoteTrack("gopher", "mic"), 10000, "gopher's tracks to end");
+		if (CRVideo_GetAllMembers().length !== 1) throw new Error("members " + JSON.stringify(CRVideo_GetAllMembers()));
+	})()`)
+}
+
+func waitTally(t *testing.T, r *rtpTally, key string, n int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		p, _, _ := r.get(key)
+		if p >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d packets, want %d within %v", key, p, n, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
