@@ -242,7 +242,11 @@ func (c *Client) connectionEnded(cause error) {
 
 	close(c.stop)
 	_ = c.conn.Close()
-	go c.closeMedia() // not on the reader: closing waits for pion's goroutines
+	c.bg.Add(1) // Close waits for it
+	go func() {
+		defer c.bg.Done()
+		c.closeMedia() // not on the reader: closing waits for pion's goroutines
+	}()
 	for _, p := range pending {
 		p.ch <- &protocol.Message{JSONRPC: protocol.Version, Error: lostError(closing, cause)}
 	}

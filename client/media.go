@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 
@@ -49,6 +50,8 @@ type media struct {
 	downSession string // SDP session of the down connection: only the media goroutine
 	closed      bool
 
+	closeOnce sync.Once
+
 	ep        *datachannel.Endpoint // transfers, on the up connection's channel
 	dataReady chan struct{}         // closed when that channel opens
 	dataOpen  sync.Once
@@ -80,7 +83,8 @@ func newMedia(c *Client) (*media, error) {
 	if c.opts.SettingEngine != nil {
 		se = *c.opts.SettingEngine
 	} else {
-		se.SetIncludeLoopbackCandidate(true) // a node on this machine offers loopback candidates
+		se.SetIncludeLoopbackCandidate(true)                    // a node on this machine offers loopback candidates
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled) // nodes never use mDNS names
 	}
 	m := &media{
 		c: c, ops: queue.New[func()](), done: make(chan struct{}),
@@ -107,7 +111,13 @@ func (m *media) run() {
 }
 
 // close ends both connections and the negotiation goroutine.
+// Every caller waits until the first one has finished: pion's Close
+// returns early when another Close is under way.
 func (m *media) close() {
+	m.closeOnce.Do(m.closeNow)
+}
+
+func (m *media) closeNow() {
 	m.mu.Lock()
 	m.closed = true
 	up, down := m.up, m.down

@@ -18,6 +18,7 @@ import (
 
 const (
 	pliInterval   = 500 * time.Millisecond // PLIs to a publisher are at most this frequent, and repeated this often until a keyframe comes
+	pliAnswered   = 100 * time.Millisecond // the gap allowed after the last PLI's keyframe came: joiners in a burst wait less
 	levelInterval = 250 * time.Millisecond // speaking level reported at most this often
 )
 
@@ -51,6 +52,7 @@ type layer struct {
 	cache     *packetCache
 	wantKey   atomic.Bool  // a subscriber waits for a keyframe
 	lastPLI   atomic.Int64 // unix nanos
+	lastKey   atomic.Int64 // unix nanos of the last keyframe
 	bitrate   atomic.Int64 // bits per second, measured each second
 	bytes     int64
 	rateStart time.Time
@@ -163,6 +165,7 @@ func (pub *Publication) readLoop(l *layer) {
 			keyframe = isKeyframe(pub.codec.MimeType, pkt.Payload)
 			if keyframe {
 				l.wantKey.Store(false)
+				l.lastKey.Store(now.UnixNano())
 			} else if l.wantKey.Load() {
 				pub.sendPLI(l, now)
 			}
@@ -230,7 +233,11 @@ func (pub *Publication) forceKeyframe(i int) {
 
 func (pub *Publication) sendPLI(l *layer, now time.Time) {
 	last := l.lastPLI.Load()
-	if now.UnixNano()-last < int64(pliInterval) || !l.lastPLI.CompareAndSwap(last, now.UnixNano()) {
+	gap := pliInterval
+	if l.lastKey.Load() > last {
+		gap = pliAnswered // the last request was answered: a new joiner need not wait long
+	}
+	if now.UnixNano()-last < int64(gap) || !l.lastPLI.CompareAndSwap(last, now.UnixNano()) {
 		return
 	}
 	_ = pub.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(l.track.SSRC())}})

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/crvnode/crvnode/internal/loadgen"
+)
+
+// nodeBinary returns the node binary to run: the -node-bin flag's, or one
+// built from ./cmd/node into a temporary directory (removed by cleanup).
+func nodeBinary(ctx context.Context, flagged string, progress func(string, ...any)) (path string, cleanup func(), err error) {
+	if flagged != "" {
+		return flagged, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "crvload-bin-")
+	if err != nil {
+		return "", nil, err
+	}
+	progress("building the node: go build ./cmd/node")
+	path, err = loadgen.BuildNode(ctx, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	return path, func() { os.RemoveAll(dir) }, nil
+}
+
+func benchSFUCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs := flag.NewFlagSet("crvload bench sfu", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := addCommon(fs)
+	counts := fs.String("n", "10,50,100", "subscriber counts, one run per count and server")
+	servers := fs.String("servers", "crvnode,baseline", "servers to measure: crvnode, baseline")
+	nodeBin := fs.String("node-bin", "", "node binary (default: go build ./cmd/node)")
+	perf := fs.String("perf", "", "directory: `perf record -g` each server process during its window")
+	b := loadgen.SFUBench{}
+	fs.IntVar(&b.Bitrate, "bitrate", 1_000_000, "the publisher's video bitrate, bits/s")
+	fs.IntVar(&b.FPS, "fps", 30, "video frames per second")
+	fs.DurationVar(&b.Window, "window", 10*time.Second, "steady-state measurement window, after every subscriber receives")
+	fs.DurationVar(&b.Settle, "settle", 2*time.Second, "wait after the publisher starts and after the last subscriber receives")
+	fs.IntVar(&b.Concurrency, "concurrency", 8, "subscribers joining at once")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if b.Counts, err = intList(*counts); err != nil {
+		return err
+	}
+	b.Servers = strings.Split(*servers, ",")
+	b.PerfDir = *perf
+	b.Progress = progressf(stderr)
+	stopProfile, err := c.profile()
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, stopProfile()) }()
+	bin, cleanup, err := nodeBinary(ctx, *nodeBin, b.Progress)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	b.NodeBin = bin
+	b.BaselineCmd, b.BaselineEnv = []string{self, "baseline-server"}, []string{mainEnv + "=1"}
+	res, err := loadgen.RunSFUBench(ctx, b)
+	if len(res) > 0 {
+		if c.json {
+			err = errors.Join(err, writeJSON(stdout, struct {
+				Config  loadgen.SFUBench    `json:"config"`
+				Results []loadgen.SFUResult `json:"results"`
+			}{b, res}))
+		} else {
+			err = errors.Join(err, printSFU(stdout, b, res))
+		}
+	}
+	return err
+}
+
+func printSFU(w io.Writer, b loadgen.SFUBench, res []loadgen.SFUResult) error {
+	fmt.Fprintf(w, "crvload bench sfu: 1 publisher (synthetic VP8 %d kbit/s at %d fps + Opus-like audio), N subscribers; %v window; loopback\n\n",
+		b.Bitrate/1000, b.FPS, b.Window)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "N\tserver\tCPU µs/pkt\tCPU s\tpackets\tRSS/sub\tRSS pub only\tlat p50\tlat p99\tloss\tjoin p50\tjoin p99\tkey p50\tkey p99\trx/sub\t")
+	byKey := map[string]loadgen.SFUResult{}
+	for _, r := range res {
+		byKey[fmt.Sprint(r.Server, r.Subscribers)] = r
+		fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%d\t%.0f KiB\t%s\t%s\t%s\t%.3f%%\t%s\t%s\t%s\t%s\t%s\t\n",
+			r.Subscribers, r.Server, r.CPUPerPacketUs, r.CPUSeconds, r.Packets, r.RSSPerSubscriberBytes/1024,
+			mib(r.RSSPublisherBytes), msf(r.Latency.P50), msf(r.Latency.P99), 100*r.Loss, msf(r.Join.P50), msf(r.Join.P99),
+			msf(r.JoinKeyframe.P50), msf(r.JoinKeyframe.P99), kbps(r.RxBps))
+	}
+	for _, n := range b.Counts {
+		o, ok1 := byKey[fmt.Sprint(loadgen.ServerCrvnode, n)]
+		p, ok2 := byKey[fmt.Sprint(loadgen.ServerBaseline, n)]
+		if !ok1 || !ok2 {
+			continue
+		}
+		fmt.Fprintf(tw, "%d\tcrvnode/baseline\t%s\t\t\t%s\t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\t\n", n,
+			ratio(o.CPUPerPacketUs, p.CPUPerPacketUs), ratio(o.RSSPerSubscriberBytes, p.RSSPerSubscriberBytes),
+			ratio(float64(o.Latency.P50), float64(p.Latency.P50)), ratio(float64(o.Latency.P99), float64(p.Latency.P99)),
+			ratio(o.Loss, p.Loss), ratio(float64(o.Join.P50), float64(p.Join.P50)), ratio(float64(o.Join.P99), float64(p.Join.P99)),
+			ratio(float64(o.JoinKeyframe.P50), float64(p.JoinKeyframe.P50)), ratio(float64(o.JoinKeyframe.P99), float64(p.JoinKeyframe.P99)))
+	}
+	return tw.Flush()
+}
+
+func benchSignalingCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs := flag.NewFlagSet("crvload bench signaling", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := addCommon(fs)
+	sessions := fs.String("sessions", "1000,10000", "idle logged-in sessions, increasing")
+	nodeBin := fs.String("node-bin", "", "node binary (default: go build ./cmd/node)")
+	b := loadgen.SignalingBench{}
+	fs.IntVar(&b.Calls, "calls", 2000, "call setups measured at each session count")
+	fs.IntVar(&b.Pairs, "pairs", 4, "pairs calling at once")
+	fs.IntVar(&b.Concurrency, "concurrency", 64, "idle sessions logging in at once")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if b.Sessions, err = intList(*sessions); err != nil {
+		return err
+	}
+	b.Progress = progressf(stderr)
+	stopProfile, err := c.profile()
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, stopProfile()) }()
+	bin, cleanup, err := nodeBinary(ctx, *nodeBin, b.Progress)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	b.NodeBin = bin
+	res, err := loadgen.RunSignalingBench(ctx, b)
+	if len(res) == 0 {
+		return err
+	}
+	if c.json {
+		return errors.Join(err, writeJSON(stdout, struct {
+			Config  loadgen.SignalingBench    `json:"config"`
+			Results []loadgen.SignalingResult `json:"results"`
+		}{b, res}))
+	}
+	fmt.Fprintf(stdout, "crvload bench signaling: node process, %d pairs calling, %d calls per step\n\n", b.Pairs, b.Calls)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "sessions\tlogin p50\tlogin p99\tcall setup p50\tcall setup p99\tfailed\trtt p50\trtt p99\tnode RSS\tRSS/session\t")
+	for _, r := range res {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%.1f KiB\t\n", r.Sessions, msf(r.Login.P50), msf(r.Login.P99),
+			msf(r.CallSetup.P50), msf(r.CallSetup.P99), r.CallsFailed, msf(r.RTT.P50), msf(r.RTT.P99), mib(r.RSSBytes), r.RSSPerSessionBytes/1024)
+	}
+	return errors.Join(err, tw.Flush())
+}
+
+func baselineCmd(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("crvload baseline-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("http", "127.0.0.1:0", "HTTP signaling address (POST /publish, POST /subscribe)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return loadgen.ServeBaseline(ctx, *addr, stderr)
+}
