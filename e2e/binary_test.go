@@ -90,3 +90,27 @@ func TestBinaryDefaults(t *testing.T) {
 }
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }
+
+// TestBinaryPprofFlag checks that profiles are served only when asked for.
+func TestBinaryPprofFlag(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the node binary")
+	}
+	for _, on := range []bool{false, true} {
+		args := []string{}
+		if on {
+			args = append(args, "-pprof")
+		}
+		p := startProc(t, t.TempDir(), args...)
+		resp, err := http.Get("http://" + p.addr + "/debug/pprof/cmdline")
+		must(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if served := resp.StatusCode == http.StatusOK && strings.Contains(string(body), "crvnode"); served != on {
+			t.Fatalf("-pprof %v: /debug/pprof/cmdline answered %d %.60q", on, resp.StatusCode, body)
+		}
+		if _, err := p.stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

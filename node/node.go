@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,8 +30,12 @@ type Config struct {
 	RTCConn  net.PacketConn
 	TURNAddr string // the embedded TURN server's UDP and TCP address; "" disables it
 	PublicIP string // the address clients reach this node at, behind NAT
-	File     FileConfig
-	Logger   *slog.Logger
+	// Pprof serves Go's profiles at /debug/pprof/ (go tool pprof
+	// http://host:port/debug/pprof/profile); off by default, as it exposes
+	// the process to whoever reaches the HTTP port.
+	Pprof  bool
+	File   FileConfig
+	Logger *slog.Logger
 }
 
 // Node is a running crvnode.
@@ -101,6 +106,14 @@ func Start(cfg Config) (*Node, error) {
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("/", web.Handler()) // the browser SDK at /sdk/ and the demo app
+	if cfg.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		log.Warn("profiling is on at /debug/pprof/: keep the HTTP port private")
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		closeAll(media, turn, store)

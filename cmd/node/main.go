@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	rtcAddr := fs.String("rtc", env("CRVNODE_RTC", ":7882"), "media (WebRTC) address: one UDP port for every peer, ICE-TCP on the same number; \"\" disables media (env CRVNODE_RTC)")
 	turnAddr := fs.String("turn", env("CRVNODE_TURN", ":3478"), "TURN listen address, \"\" to disable (env CRVNODE_TURN)")
 	publicIP := fs.String("public-ip", env("CRVNODE_PUBLIC_IP", ""), "public IP address clients reach this node at (env CRVNODE_PUBLIC_IP)")
+	pprofOn := fs.Bool("pprof", env("CRVNODE_PPROF", "") == "1", "serve Go profiles at /debug/pprof/ on the HTTP address (env CRVNODE_PPROF=1)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -62,7 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 	}
 	n, err := node.Start(node.Config{
-		HTTPAddr: *httpAddr, DataDir: *dataDir, RTCAddr: *rtcAddr, TURNAddr: *turnAddr, PublicIP: *publicIP,
+		HTTPAddr: *httpAddr, DataDir: *dataDir, RTCAddr: *rtcAddr, TURNAddr: *turnAddr, PublicIP: *publicIP, Pprof: *pprofOn,
 		File: fc, Logger: log,
 	})
 	if err != nil {
