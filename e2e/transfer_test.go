@@ -24,14 +24,14 @@ import (
 // transferUser is a logged-in client whose transfer events a test reads.
 type transferUser struct {
 	*client.Client
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	events chan client.Event
 	mu     sync.Mutex
 	cmdAt  []time.Time // when each notifyCmdData reached the handler
 }
 
-func transferClient(t *testing.T, n *node.Node, id string) *transferUser {
+func transferClient(t testing.TB, n *node.Node, id string) *transferUser {
 	t.Helper()
 	u := &transferUser{t: t, dir: t.TempDir(), events: make(chan client.Event, 1<<16)}
 	c, err := client.Dial(ctxTimeout(t, eventWait), "ws://"+n.Addr()+"/ws", client.Options{
@@ -174,7 +174,7 @@ func TestTransferCommandsAndBuffers(t *testing.T) {
 	}
 }
 
-func writeRandomFile(t *testing.T, size int64) (string, [32]byte) {
+func writeRandomFile(t testing.TB, size int64) (string, [32]byte) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "content.bin")
 	f, err := os.Create(path)
@@ -188,7 +188,7 @@ func writeRandomFile(t *testing.T, size int64) (string, [32]byte) {
 	return path, [32]byte(h.Sum(nil))
 }
 
-func fileHash(t *testing.T, path string) [32]byte {
+func fileHash(t testing.TB, path string) [32]byte {
 	t.Helper()
 	f, err := os.Open(path)
 	must(t, err)
