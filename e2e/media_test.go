@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"sync"
@@ -359,18 +360,9 @@ func TestLateJoinerGetsKeyframeFast(t *testing.T) {
 func TestSlowSubscriberDoesNotAffectOthers(t *testing.T) {
 	n := startMediaNode(t, node.FileConfig{})
 	ctx := ctxTimeout(t, 30*time.Second)
-	pub, fast := joinMedia(t, n, "pub"), joinMedia(t, n, "fast")
+	fast := joinMedia(t, n, "fast")
 	slow := joinMediaWith(t, n, "slow", func(*client.RemoteTrack) {}) // never reads
-	pub.SetCameraSource(client.NewSyntheticVideo(1_000_000, 30, false))
-	meet, err := pub.CreateMeeting(ctx, "slow", 0)
-	must(t, err)
-	for _, u := range []*mediaUser{pub, fast, slow} {
-		_, err := u.EnterMeeting(ctx, meet.ID, "", "")
-		must(t, err)
-	}
-	must(t, pub.OpenVideo(ctx, "pub"))
-	must(t, slow.SetVideo(ctx, "pub", protocol.VideoIDCamera, 0))
-	must(t, fast.SetVideo(ctx, "pub", protocol.VideoIDCamera, 0))
+	cameraMeeting(t, ctx, n, client.NewSyntheticVideo(1_000_000, 30, false), slow, fast)
 	s := fast.waitPackets(t, "pub/camera", 400, 15*time.Second)
 	if p, bad, missing := s.snapshot(); bad != 0 || missing != 0 {
 		t.Fatalf("fast subscriber: %d packets, %d bad, %d missing", p, bad, missing)
@@ -418,16 +410,8 @@ func TestNackRepairsPublisherLoss(t *testing.T) {
 	must(t, err)
 	n := startMediaNodeOn(t, node.FileConfig{}, lossy)
 	ctx := ctxTimeout(t, 30*time.Second)
-	pub, sub := joinMedia(t, n, "pub"), joinMedia(t, n, "sub")
-	pub.SetCameraSource(client.NewSyntheticVideo(2_000_000, 30, false))
-	meet, err := pub.CreateMeeting(ctx, "loss", 0)
-	must(t, err)
-	for _, u := range []*mediaUser{pub, sub} {
-		_, err := u.EnterMeeting(ctx, meet.ID, "", "")
-		must(t, err)
-	}
-	must(t, pub.OpenVideo(ctx, "pub"))
-	must(t, sub.SetVideo(ctx, "pub", protocol.VideoIDCamera, 0))
+	sub := joinMedia(t, n, "sub")
+	cameraMeeting(t, ctx, n, client.NewSyntheticVideo(2_000_000, 30, false), sub)
 	s := sub.waitPackets(t, "pub/camera", 1000, 20*time.Second)
 	p, bad, missing := s.settled(60) // the newest repairs may still be on their way
 	rate := float64(missing) / float64(p+missing)
@@ -448,17 +432,9 @@ func TestSimulcastFollowsTheLink(t *testing.T) {
 	must(t, err)
 	n := startMediaNodeOn(t, node.FileConfig{}, link)
 	ctx := ctxTimeout(t, 60*time.Second)
-	pub, sub := joinMedia(t, n, "pub"), joinMedia(t, n, "sub")
+	sub := joinMedia(t, n, "sub")
 	// Layers: f 1.2 Mbps (5 packets a frame), h 600 kbps (3), q 300 kbps (2).
-	pub.SetCameraSource(client.NewSyntheticVideo(1_200_000, 30, true))
-	meet, err := pub.CreateMeeting(ctx, "simulcast", 0)
-	must(t, err)
-	for _, u := range []*mediaUser{pub, sub} {
-		_, err := u.EnterMeeting(ctx, meet.ID, "", "")
-		must(t, err)
-	}
-	must(t, pub.OpenVideo(ctx, "pub"))
-	must(t, sub.SetVideo(ctx, "pub", protocol.VideoIDCamera, 0))
+	cameraMeeting(t, ctx, n, client.NewSyntheticVideo(1_200_000, 30, true), sub)
 	s := sub.waitPackets(t, "pub/camera", 100, 10*time.Second)
 	layer := func(want func(int) bool, within time.Duration) int {
 		t.Helper()
@@ -497,4 +473,23 @@ func TestSimulcastFollowsTheLink(t *testing.T) {
 	if p, bad, missing := s.settled(60); bad != 0 || missing != 0 {
 		t.Fatalf("after the switches: %d packets, %d bad, %d missing", p, bad, missing)
 	}
+}
+
+// cameraMeeting logs in "pub", which publishes cam in a new meeting that
+// every subscriber enters and watches.
+func cameraMeeting(t *testing.T, ctx context.Context, n *node.Node, cam *client.SyntheticVideo, subs ...*mediaUser) *mediaUser {
+	t.Helper()
+	pub := joinMedia(t, n, "pub")
+	pub.SetCameraSource(cam)
+	meet, err := pub.CreateMeeting(ctx, "camera", 0)
+	must(t, err)
+	for _, u := range append([]*mediaUser{pub}, subs...) {
+		_, err := u.EnterMeeting(ctx, meet.ID, "", "")
+		must(t, err)
+	}
+	must(t, pub.OpenVideo(ctx, "pub"))
+	for _, u := range subs {
+		must(t, u.SetVideo(ctx, "pub", protocol.VideoIDCamera, 0))
+	}
+	return pub
 }

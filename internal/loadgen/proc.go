@@ -130,6 +130,13 @@ func (p *Proc) Stop(grace time.Duration) error {
 	}
 }
 
+// Exited waits for the process to end and returns how it ended: nil for
+// exit status 0.
+func (p *Proc) Exited() error {
+	<-p.done
+	return p.err
+}
+
 // Kill ends the process at once and waits for it.
 func (p *Proc) Kill() {
 	_ = p.cmd.Process.Kill()
