@@ -56,6 +56,9 @@ func (s *session) createMeeting(p *protocol.CreateMeetingParams) (any, *protocol
 	if p.CreatePswd < 0 {
 		return nil, protocol.Errorf(protocol.ParamErr, "createPswd must be 0 (no password) or more")
 	}
+	if e := s.stillOwner(); e != nil {
+		return nil, e
+	}
 	info := protocol.MeetInfo{
 		Subject:   p.MeetSubject,
 		Creator:   s.user.id,

@@ -151,6 +151,9 @@ func (s *session) cleanup() {
 }
 
 func (s *session) setDNDStatus(p *protocol.SetDNDStatusParams) (any, *protocol.Error) {
+	if e := s.stillOwner(); e != nil {
+		return nil, e // a session kicked meanwhile writes nothing
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()
 	if err := s.srv.store.setDND(ctx, s.app.cfg.ID, s.user.id, p.DNDStatus); err != nil {
@@ -167,6 +170,16 @@ func (s *session) setDNDStatus(p *protocol.SetDNDStatusParams) (any, *protocol.E
 	a.mu.Unlock()
 	ob.flush()
 	return nil, nil
+}
+
+// stillOwner checks that the session still owns its user (no newer login
+// took it over) before a handler writes to the store without the lock.
+func (s *session) stillOwner() *protocol.Error {
+	a, _, e := s.lock()
+	if e == nil {
+		a.mu.Unlock()
+	}
+	return e
 }
 
 func (s *session) getUserStatus(*protocol.Empty) (any, *protocol.Error) {
