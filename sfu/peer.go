@@ -219,6 +219,12 @@ func (p *Peer) DownAnswer(sdp string) error {
 			return ErrNoConnection
 		}
 		if err := p.down.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
+			// pion cannot roll a local offer back, and the connection would
+			// wait forever for an answer that fits: start the down
+			// connection afresh (a new SDP session, which clients take as a
+			// new connection) with the current subscriptions.
+			p.closeDown()
+			p.sfu.goroutine(p.publicationsChanged) // takes the room's lock: not on the actor
 			return fmt.Errorf("%w: %v", ErrBadSDP, err)
 		}
 		p.downOffering = false

@@ -1,0 +1,144 @@
+package sfu
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+	"go.uber.org/goleak"
+
+	"github.com/crvnode/crvnode/protocol"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// events records what the SFU sends one peer's client.
+type events struct {
+	offers chan protocol.DownOffer
+	up     chan protocol.ICECandidate
+}
+
+func newEvents() *events {
+	return &events{offers: make(chan protocol.DownOffer, 16), up: make(chan protocol.ICECandidate, 64)}
+}
+
+func (e *events) UpCandidate(c protocol.ICECandidate) { e.up <- c }
+func (e *events) DownOffer(o protocol.DownOffer)      { e.offers <- o }
+func (e *events) DownCandidate(protocol.ICECandidate) {}
+func (e *events) AudioLevel(int)                      {}
+
+// sdpSession is the session ID of an SDP's o= line.
+func sdpSession(sdp string) string {
+	for _, l := range strings.Split(sdp, "\n") {
+		if f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(l), "o=")); strings.HasPrefix(l, "o=") && len(f) > 1 {
+			return f[1]
+		}
+	}
+	return ""
+}
+
+func (e *events) nextOffer(t *testing.T) protocol.DownOffer {
+	t.Helper()
+	select {
+	case o := <-e.offers:
+		return o
+	case <-time.After(5 * time.Second):
+		t.Fatal("no down offer")
+	}
+	return protocol.DownOffer{}
+}
+
+// publish connects a pion PeerConnection as pub's client and sends VP8
+// keyframes on it until the test ends.
+func publish(t *testing.T, pub *Peer, ev *events) {
+	t.Helper()
+	se := webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	track, _ := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "pub")
+	if _, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+		t.Fatal(err)
+	}
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c != nil {
+			_ = pub.AddUpCandidate(toProto(c.ToJSON()))
+		}
+	})
+	offer, _ := pc.CreateOffer(nil)
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	answer, err := pub.UpOffer(pc.LocalDescription().SDP, []protocol.UpTrack{{Mid: "0", Source: protocol.SourceCamera}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for seq := uint16(0); ; seq++ {
+			select {
+			case <-stop:
+				return
+			case c := <-ev.up:
+				_ = pc.AddICECandidate(fromProto(c))
+			case <-time.After(30 * time.Millisecond):
+			}
+			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 3000, Marker: true},
+				Payload: []byte{0x10, 0x00, 0x9d, 0x01, 0x2a}} // a VP8 keyframe start
+			if err := track.WriteRTP(pkt); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done; _ = pc.Close() })
+}
+
+// TestBadDownAnswerDoesNotStall refuses a subscriber's unusable answer and
+// offers a new down connection instead of waiting forever for an answer.
+func TestBadDownAnswerDoesNotStall(t *testing.T) {
+	s, err := New(Config{UDPAddr: "127.0.0.1:0", TCPAddr: "-", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pubEv, subEv := newEvents(), newEvents()
+	pub, _ := s.NewPeer("pub", pubEv)
+	sub, _ := s.NewPeer("sub", subEv)
+	pub.Join("app/1")
+	sub.Join("app/1")
+	publish(t, pub, pubEv)
+	pub.SetSending(protocol.SourceCamera, true)
+	sub.Watch("pub", protocol.SourceCamera, 0, true)
+
+	o := subEv.nextOffer(t)
+	if len(o.Tracks) != 1 || o.Tracks[0].UserID != "pub" || o.Tracks[0].Source != protocol.SourceCamera {
+		t.Fatalf("offer tracks %+v", o.Tracks)
+	}
+	err = sub.DownAnswer("v=0\r\nnot an answer\r\n")
+	var br interface{ BadRequest() bool }
+	if !errors.As(err, &br) || !br.BadRequest() {
+		t.Fatalf("bad answer: %v", err)
+	}
+	// Not stuck: a new down connection is offered with the subscription.
+	again := subEv.nextOffer(t)
+	if len(again.Tracks) != 1 || sdpSession(again.SDP) == sdpSession(o.SDP) {
+		t.Fatalf("after a bad answer: tracks %+v, session %s (was %s)", again.Tracks, sdpSession(again.SDP), sdpSession(o.SDP))
+	}
+	pub.Close()
+	sub.Close()
+}
