@@ -17,6 +17,7 @@ const (
 	DefaultLowWater         = 64 << 10
 	DefaultMaxTasks         = 64
 	DefaultProgressInterval = 50 * time.Millisecond
+	DefaultStallTimeout     = time.Minute // a relayed task with no frame for this long fails
 )
 
 // Config tunes an Endpoint. Zero fields take the defaults above.
@@ -98,6 +99,9 @@ type RelayConfig struct {
 	MaxWindow uint32
 	// MaxTasksPerPeer bounds the tasks one client may have open as a sender.
 	MaxTasksPerPeer int
+	// StallTimeout fails a task that sees no frame for this long (Sweep,
+	// Run); default DefaultStallTimeout, negative never.
+	StallTimeout time.Duration
 	// Logger receives diagnostics; default slog.Default().
 	Logger *slog.Logger
 }
@@ -108,6 +112,7 @@ func (c RelayConfig) withDefaults() RelayConfig {
 	setDefault(&c.MaxFile, DefaultMaxFile)
 	setDefault(&c.MaxWindow, DefaultWindow)
 	setDefault(&c.MaxTasksPerPeer, DefaultMaxTasks)
+	setDefault(&c.StallTimeout, DefaultStallTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

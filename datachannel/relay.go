@@ -1,8 +1,10 @@
 package datachannel
 
 import (
+	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/crvnode/crvnode/protocol"
 )
@@ -27,6 +29,7 @@ type SendFunc func(frame []byte) error
 type Relay struct {
 	cfg RelayConfig
 	log *slog.Logger
+	now func() time.Time
 
 	mu    sync.Mutex
 	peers map[peerKey]*Peer // who a target user ID reaches
@@ -58,7 +61,45 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Relay{cfg: cfg, log: cfg.Logger, peers: make(map[peerKey]*Peer)}, nil
+	return &Relay{cfg: cfg, log: cfg.Logger, now: time.Now, peers: make(map[peerKey]*Peer)}, nil
+}
+
+// Sweep fails every task that has seen no frame for RelayConfig.StallTimeout
+// (a receiver that never grants credit, a sender that stopped sending):
+// RESULT 1000 to its sender, CANCEL by node to its receiver.
+func (r *Relay) Sweep(now time.Time) {
+	if r.cfg.StallTimeout < 0 {
+		return
+	}
+	var b batch
+	r.mu.Lock()
+	for _, p := range r.peers {
+		for _, t := range p.out {
+			if now.Sub(t.last) > r.cfg.StallTimeout {
+				r.log.Info("datachannel: transfer stalled", "user", p.user, "task", t.id)
+				r.failLocked(t, protocol.SendFail, &b)
+			}
+		}
+	}
+	r.mu.Unlock()
+	b.flush()
+}
+
+// Run sweeps stalled tasks until ctx ends.
+func (r *Relay) Run(ctx context.Context) {
+	if r.cfg.StallTimeout < 0 {
+		return
+	}
+	t := time.NewTicker(r.cfg.StallTimeout / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			r.Sweep(now)
+		}
+	}
 }
 
 // Stats returns a snapshot of the gauges and counters.

@@ -1,6 +1,8 @@
 package datachannel
 
 import (
+	"time"
+
 	"github.com/crvnode/crvnode/protocol"
 )
 
@@ -16,6 +18,7 @@ type relayTask struct {
 	cmdBytes uint64 // a command's payload, held until its RESULT
 	ended    bool   // END forwarded
 	done     bool
+	last     time.Time // the task's last frame, either way: Sweep fails tasks idle too long
 }
 
 // inFlight is what the node may hold of t: forwarded, not yet credited.
@@ -32,6 +35,7 @@ func (r *Relay) fromSenderLocked(p *Peer, f *Frame, frame []byte, b *batch) {
 		r.stats.FramesStale++
 		return
 	}
+	t.last = r.now()
 	switch f.Type {
 	case TypeChunk:
 		n := uint64(len(f.Data))
@@ -81,7 +85,7 @@ func (r *Relay) startLocked(p *Peer, f *Frame, b *batch) {
 		b.send(p, mustEncode(&Frame{Type: TypeResult, TaskID: f.TaskID, Code: code}), nil)
 		return
 	}
-	t := &relayTask{id: f.TaskID, kind: f.Kind, src: p, dst: dst, total: f.Total}
+	t := &relayTask{id: f.TaskID, kind: f.Kind, src: p, dst: dst, total: f.Total, last: r.now()}
 	if f.Type == TypeCmd {
 		t.kind, t.total, t.cmdBytes = KindCmd, uint64(len(f.Data)), uint64(len(f.Data))
 		r.stats.BytesRelayed += t.cmdBytes
@@ -127,6 +131,7 @@ func (r *Relay) fromReceiverLocked(p *Peer, f *Frame, frame []byte, b *batch) {
 		r.stats.FramesStale++
 		return
 	}
+	t.last = r.now()
 	if f.Type == TypeResult {
 		if f.Code == protocol.NoErr && t.kind != KindCmd && (!t.ended || t.taken != t.total) {
 			r.log.Debug("datachannel: success before the end", "user", p.user, "task", t.id)

@@ -356,3 +356,28 @@ func FuzzRelay(f *testing.F) {
 		}
 	})
 }
+
+// TestSweepFailsStalledTasks: a receiver that takes an offer and never
+// grants credit does not hold the transfer (and its sender) forever.
+func TestSweepFailsStalledTasks(t *testing.T) {
+	r, err := NewRelay(RelayConfig{StallTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := newSide(r, "app", "a"), newSide(r, "app", "b")
+	a.handle(t, Frame{Type: TypeOffer, TaskID: "stuck", Kind: KindFile, Peer: "b", Total: 1 << 20, Name: "f"})
+	b.expect(t, TypeOffer, nil)
+	start := time.Now()
+
+	r.Sweep(start.Add(30 * time.Second)) // not idle long enough
+	a.quiet(t)
+	b.quiet(t)
+	r.Sweep(start.Add(2 * time.Minute))
+	a.expect(t, TypeResult, code(protocol.SendFail))
+	b.expect(t, TypeCancel, func(f Frame) bool { return f.By == CancelByNode && f.Code == protocol.SendFail })
+	if s := r.Stats(); s.ActiveTasks != 0 || s.TasksFailed != 1 {
+		t.Fatalf("stats after the sweep: %+v", s)
+	}
+	a.peer.Close()
+	b.peer.Close()
+}

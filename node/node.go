@@ -45,6 +45,8 @@ type Node struct {
 	signaling *signaling.Server
 	sfu       *sfu.SFU
 	turn      *turnSide
+	stopSweep context.CancelFunc // ends the relay's sweep of stalled transfers
+	swept     chan struct{}
 	http      *http.Server
 	ln        net.Listener
 	served    chan error
@@ -125,11 +127,15 @@ func Start(cfg Config) (*Node, error) {
 		signaling: sig,
 		sfu:       media,
 		turn:      turn,
+		swept:     make(chan struct{}),
 		http:      &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
 		ln:        ln,
 		served:    make(chan error, 1),
 	}
 	go func() { n.served <- n.http.Serve(ln) }()
+	var sweepCtx context.Context
+	sweepCtx, n.stopSweep = context.WithCancel(context.Background())
+	go func() { defer close(n.swept); relay.Run(sweepCtx) }()
 	log.Info("crvnode listening", "http", "http://"+ln.Addr().String(), "ws", "ws://"+ln.Addr().String()+"/ws",
 		"data", cfg.DataDir, "apps", len(apps))
 	return n, nil
@@ -147,6 +153,8 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	if err := <-n.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		httpErr = errors.Join(httpErr, err)
 	}
+	n.stopSweep()
+	<-n.swept
 	var sfuErr error
 	if n.sfu != nil {
 		sfuErr = n.sfu.Close()
