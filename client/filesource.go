@@ -37,9 +37,11 @@ func NewIVFFile(path string) (*IVFFile, error) {
 	if mime == "" {
 		return nil, fmt.Errorf("crvnode client: %s: unsupported codec %q", path, h.FourCC)
 	}
-	frame := time.Second / 30
+	frame := time.Second / 30 // for a file whose time base is missing or absurd
 	if h.TimebaseDenominator != 0 && h.TimebaseNumerator != 0 {
-		frame = time.Duration(h.TimebaseNumerator) * time.Second / time.Duration(h.TimebaseDenominator)
+		if d := time.Duration(h.TimebaseNumerator) * time.Second / time.Duration(h.TimebaseDenominator); d > 0 && d <= time.Second {
+			frame = d
+		}
 	}
 	t, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: mime, ClockRate: 90000}, "camera", "crvnode")
 	if err != nil {
