@@ -56,34 +56,26 @@ func benchSFUCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	b.Servers = strings.Split(*servers, ",")
 	b.PerfDir = *perf
 	b.Progress = progressf(stderr)
-	stopProfile, err := c.profile()
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, stopProfile()) }()
-	bin, cleanup, err := nodeBinary(ctx, *nodeBin, b.Progress)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	b.NodeBin = bin
-	b.BaselineCmd, b.BaselineEnv = []string{self, "baseline-server"}, []string{mainEnv + "=1"}
-	res, err := loadgen.RunSFUBench(ctx, b)
-	if len(res) > 0 {
-		if c.json {
-			err = errors.Join(err, writeJSON(stdout, struct {
-				Config  loadgen.SFUBench    `json:"config"`
-				Results []loadgen.SFUResult `json:"results"`
-			}{b, res}))
-		} else {
-			err = errors.Join(err, printSFU(stdout, b, res))
+	return c.withNode(ctx, *nodeBin, b.Progress, func(bin string) error {
+		self, err := os.Executable()
+		if err != nil {
+			return err
 		}
-	}
-	return err
+		b.NodeBin = bin
+		b.BaselineCmd, b.BaselineEnv = []string{self, "baseline-server"}, []string{mainEnv + "=1"}
+		res, err := loadgen.RunSFUBench(ctx, b)
+		if len(res) > 0 {
+			if c.json {
+				err = errors.Join(err, writeJSON(stdout, struct {
+					Config  loadgen.SFUBench    `json:"config"`
+					Results []loadgen.SFUResult `json:"results"`
+				}{b, res}))
+			} else {
+				err = errors.Join(err, printSFU(stdout, b, res))
+			}
+		}
+		return err
+	})
 }
 
 func printSFU(w io.Writer, b loadgen.SFUBench, res []loadgen.SFUResult) error {
@@ -131,35 +123,27 @@ func benchSignalingCmd(ctx context.Context, args []string, stdout, stderr io.Wri
 		return err
 	}
 	b.Progress = progressf(stderr)
-	stopProfile, err := c.profile()
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, stopProfile()) }()
-	bin, cleanup, err := nodeBinary(ctx, *nodeBin, b.Progress)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	b.NodeBin = bin
-	res, err := loadgen.RunSignalingBench(ctx, b)
-	if len(res) == 0 {
-		return err
-	}
-	if c.json {
-		return errors.Join(err, writeJSON(stdout, struct {
-			Config  loadgen.SignalingBench    `json:"config"`
-			Results []loadgen.SignalingResult `json:"results"`
-		}{b, res}))
-	}
-	fmt.Fprintf(stdout, "crvload bench signaling: node process, %d pairs calling, %d calls per step\n\n", b.Pairs, b.Calls)
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "sessions\tlogin p50\tlogin p99\tcall setup p50\tcall setup p99\tfailed\trtt p50\trtt p99\tnode RSS\tRSS/session\t")
-	for _, r := range res {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%.1f KiB\t\n", r.Sessions, msf(r.Login.P50), msf(r.Login.P99),
-			msf(r.CallSetup.P50), msf(r.CallSetup.P99), r.CallsFailed, msf(r.RTT.P50), msf(r.RTT.P99), mib(r.RSSBytes), r.RSSPerSessionBytes/1024)
-	}
-	return errors.Join(err, tw.Flush())
+	return c.withNode(ctx, *nodeBin, b.Progress, func(bin string) error {
+		b.NodeBin = bin
+		res, err := loadgen.RunSignalingBench(ctx, b)
+		if len(res) == 0 {
+			return err
+		}
+		if c.json {
+			return errors.Join(err, writeJSON(stdout, struct {
+				Config  loadgen.SignalingBench    `json:"config"`
+				Results []loadgen.SignalingResult `json:"results"`
+			}{b, res}))
+		}
+		fmt.Fprintf(stdout, "crvload bench signaling: node process, %d pairs calling, %d calls per step\n\n", b.Pairs, b.Calls)
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "sessions\tlogin p50\tlogin p99\tcall setup p50\tcall setup p99\tfailed\trtt p50\trtt p99\tnode RSS\tRSS/session\t")
+		for _, r := range res {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%.1f KiB\t\n", r.Sessions, msf(r.Login.P50), msf(r.Login.P99),
+				msf(r.CallSetup.P50), msf(r.CallSetup.P99), r.CallsFailed, msf(r.RTT.P50), msf(r.RTT.P99), mib(r.RSSBytes), r.RSSPerSessionBytes/1024)
+		}
+		return errors.Join(err, tw.Flush())
+	})
 }
 
 func baselineCmd(ctx context.Context, args []string, stderr io.Writer) error {

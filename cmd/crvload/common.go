@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -119,4 +120,20 @@ func progressf(w io.Writer) func(format string, args ...any) {
 	return func(format string, args ...any) {
 		fmt.Fprintf(w, "[%s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 	}
+}
+
+// withNode runs a bench with the node binary (built unless flagged) and
+// the load side's profiles, and cleans both up after.
+func (c *common) withNode(ctx context.Context, flagged string, progress func(string, ...any), run func(bin string) error) (err error) {
+	stopProfile, err := c.profile()
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, stopProfile()) }()
+	bin, cleanup, err := nodeBinary(ctx, flagged, progress)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	return run(bin)
 }

@@ -27,45 +27,37 @@ func benchTransferCmd(ctx context.Context, args []string, stdout, stderr io.Writ
 	if b.Size, err = parseSize(*size); err != nil {
 		return err
 	}
-	stopProfile, err := c.profile()
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, stopProfile()) }()
-	bin, cleanup, err := nodeBinary(ctx, *nodeBin, b.Progress)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	b.NodeBin = bin
-	res, err := loadgen.RunTransferBench(ctx, b)
-	if len(res) == 0 {
-		return err
-	}
-	if c.json {
-		return errors.Join(err, writeJSON(stdout, struct {
-			Config  loadgen.TransferBench    `json:"config"`
-			Results []loadgen.TransferResult `json:"results"`
-		}{b, res}))
-	}
-	fmt.Fprintf(stdout, "crvload bench transfer: %s file, loopback\n\n", *size)
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tseconds\tMiB/s\tnode RSS before\tnode RSS max\tnode RSS growth\tnode CPU s\t")
-	var relay, direct float64
-	for _, r := range res {
-		rss := "\t\t\t\t"
-		if r.Mode == loadgen.TransferRelay {
-			rss = fmt.Sprintf("%s\t%s\t%s\t%.2f\t", mib(r.NodeRSSBefore), mib(r.NodeRSSMax), mib(r.NodeRSSGrowth), r.NodeCPUSeconds)
-			relay = r.MiBps
-		} else {
-			direct = r.MiBps
+	return c.withNode(ctx, *nodeBin, b.Progress, func(bin string) error {
+		b.NodeBin = bin
+		res, err := loadgen.RunTransferBench(ctx, b)
+		if len(res) == 0 {
+			return err
 		}
-		fmt.Fprintf(tw, "%s\t%.2f\t%.1f\t%s\n", r.Mode, r.Seconds, r.MiBps, rss)
-	}
-	if relay > 0 && direct > 0 {
-		fmt.Fprintf(tw, "relay/direct\t\t%s\t\t\t\t\t\n", ratio(relay, direct))
-	}
-	return errors.Join(err, tw.Flush())
+		if c.json {
+			return errors.Join(err, writeJSON(stdout, struct {
+				Config  loadgen.TransferBench    `json:"config"`
+				Results []loadgen.TransferResult `json:"results"`
+			}{b, res}))
+		}
+		fmt.Fprintf(stdout, "crvload bench transfer: %s file, loopback\n\n", *size)
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "mode\tseconds\tMiB/s\tnode RSS before\tnode RSS max\tnode RSS growth\tnode CPU s\t")
+		var relay, direct float64
+		for _, r := range res {
+			rss := "\t\t\t\t"
+			if r.Mode == loadgen.TransferRelay {
+				rss = fmt.Sprintf("%s\t%s\t%s\t%.2f\t", mib(r.NodeRSSBefore), mib(r.NodeRSSMax), mib(r.NodeRSSGrowth), r.NodeCPUSeconds)
+				relay = r.MiBps
+			} else {
+				direct = r.MiBps
+			}
+			fmt.Fprintf(tw, "%s\t%.2f\t%.1f\t%s\n", r.Mode, r.Seconds, r.MiBps, rss)
+		}
+		if relay > 0 && direct > 0 {
+			fmt.Fprintf(tw, "relay/direct\t\t%s\t\t\t\t\t\n", ratio(relay, direct))
+		}
+		return errors.Join(err, tw.Flush())
+	})
 }
 
 // parseSize reads "268435456", "256MiB", "1GiB" or "512KiB".
