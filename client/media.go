@@ -255,18 +255,25 @@ func (m *media) negotiateUp(ctx context.Context) error {
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: res.SDP}); err != nil {
 		return fmt.Errorf("crvnode client: up answer: %w", err)
 	}
+	m.exchanged(pc, &m.upSent, &m.upLocal, &m.upCands, protocol.MethodUpCandidate)
+	return nil
+}
+
+// exchanged runs once a connection's offer and answer are both set: the
+// candidates each side gathered meanwhile go out and in, and later ones
+// trickle straight away (*sent).
+func (m *media) exchanged(pc *webrtc.PeerConnection, sent *bool, local, remote *[]webrtc.ICECandidateInit, method string) {
 	m.mu.Lock()
-	m.upSent = true
-	local, remote := m.upLocal, m.upCands
-	m.upLocal, m.upCands = nil, nil
-	for _, c := range local {
-		m.sendCandidate(protocol.MethodUpCandidate, c)
+	*sent = true
+	ours, theirs := *local, *remote
+	*local, *remote = nil, nil
+	for _, c := range ours {
+		m.sendCandidate(method, c)
 	}
 	m.mu.Unlock()
-	for _, c := range remote {
+	for _, c := range theirs {
 		_ = pc.AddICECandidate(c)
 	}
-	return nil
 }
 
 // handleEvent takes the node's negotiation events; it reports whether ev

@@ -46,17 +46,7 @@ func (m *media) answerDown(o *protocol.DownOffer) {
 		m.c.log.Warn("crvnode client: downAnswer", "err", err)
 		return
 	}
-	m.mu.Lock()
-	m.downSent = true
-	local, remote := m.downLocal, m.downCands
-	m.downLocal, m.downCands = nil, nil
-	for _, c := range local {
-		m.sendCandidate(protocol.MethodDownCandidate, c)
-	}
-	m.mu.Unlock()
-	for _, c := range remote {
-		_ = pc.AddICECandidate(c)
-	}
+	m.exchanged(pc, &m.downSent, &m.downLocal, &m.downCands, protocol.MethodDownCandidate)
 }
 
 func (m *media) downConn() (*webrtc.PeerConnection, error) {
