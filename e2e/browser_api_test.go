@@ -2,28 +2,10 @@ package e2e
 
 import (
 	"testing"
-	"time"
 
 	"github.com/crvnode/crvnode/node"
 	"github.com/crvnode/crvnode/protocol"
 )
-
-// waitData skips events until one named method for which match is true,
-// and returns its data.
-func (u *user) waitData(method string, match func(any) bool) any {
-	u.t.Helper()
-	deadline := time.After(eventWait)
-	for {
-		select {
-		case ev := <-u.events:
-			if ev.Method == method && (match == nil || match(ev.Data)) {
-				return ev.Data
-			}
-		case <-deadline:
-			u.t.Fatalf("%s: no %s event", u.UserID(), method)
-		}
-	}
-}
 
 // The signaling half of the SDK in a browser, with Go clients on the other
 // side: failures reach the Fail and Rslt callbacks with their codes,

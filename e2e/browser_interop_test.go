@@ -111,7 +111,7 @@ func TestBrowserGoClientInterop(t *testing.T) {
 	})()`, meet.ID)
 
 	// The browser's camera and mic at the Go client.
-	gopher.waitEvent(protocol.EventVideoStatusChanged, func(d any) bool {
+	gopher.waitData(protocol.EventVideoStatusChanged, func(d any) bool {
 		e := d.(*protocol.StatusChanged)
 		return e.UserID == "web" && e.NewStatus == protocol.VStatusOpen
 	})
@@ -157,7 +157,7 @@ func TestBrowserGoClientInterop(t *testing.T) {
 
 	// Meeting messages both ways.
 	br.run(`CRVideo_SendMeetingCustomMsg("from the browser", "m1")`)
-	gopher.waitEvent(protocol.EventNotifyMeetingCustomMsg, func(d any) bool {
+	gopher.waitData(protocol.EventNotifyMeetingCustomMsg, func(d any) bool {
 		e := d.(*protocol.NotifyMeetingCustomMsg)
 		return e.UserID == "web" && e.Msg == "from the browser"
 	})

@@ -149,7 +149,7 @@ func TestBrowserTransfersWithGoClient(t *testing.T) {
 	// Commands both ways.
 	id, err := c.SendCmd(ctx, "web", []byte("hello browser"))
 	must(t, err)
-	u.waitEvent(client.EventSendCmdRlst, func(d any) bool {
+	u.waitData(client.EventSendCmdRlst, func(d any) bool {
 		r := d.(*datachannel.Result)
 		return string(r.TaskID) == id && r.Code == 0
 	})
@@ -159,7 +159,7 @@ func TestBrowserTransfersWithGoClient(t *testing.T) {
 		const [, code] = await T.wait("SendCmdRlst", (tid) => tid === id);
 		if (code !== 0) throw new Error("SendCmdRlst " + code);
 	})()`)
-	u.waitEvent(client.EventNotifyCmdData, func(d any) bool {
+	u.waitData(client.EventNotifyCmdData, func(d any) bool {
 		e := d.(*datachannel.CmdData)
 		return e.From == "web" && string(e.Data) == "hello Go"
 	})
@@ -179,7 +179,7 @@ func TestBrowserTransfersWithGoClient(t *testing.T) {
 	if got != hex.EncodeToString(sum[:]) {
 		t.Fatal("the browser got another file than Go sent")
 	}
-	u.waitEvent(client.EventSendFileRlst, func(d any) bool { return d.(*datachannel.Result).Code == 0 })
+	u.waitData(client.EventSendFileRlst, func(d any) bool { return d.(*datachannel.Result).Code == 0 })
 
 	// A file from the browser to Go.
 	want := js[string](br, `(async () => {

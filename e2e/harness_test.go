@@ -131,3 +131,27 @@ func testLogger(t testing.TB) *slog.Logger {
 type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+// skipTo reads events until one named method for which match (if given)
+// is true and returns its data; who names the reader in a failure.
+func skipTo(t testing.TB, events <-chan client.Event, who, method string, match func(any) bool, within time.Duration) any {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case ev := <-events:
+			if ev.Method == method && (match == nil || match(ev.Data)) {
+				return ev.Data
+			}
+		case <-deadline:
+			t.Fatalf("%s: no %s within %v", who, method, within)
+		}
+	}
+}
+
+// waitData skips events until one named method for which match is true,
+// and returns its data.
+func (u *user) waitData(method string, match func(any) bool) any {
+	u.t.Helper()
+	return skipTo(u.t, u.events, u.UserID(), method, match, eventWait)
+}

@@ -284,7 +284,7 @@ func TestThreeMembersMedia(t *testing.T) {
 	// Closing a camera stops its video everywhere.
 	must(t, us[0].CloseVideo(ctx, "ann"))
 	for _, u := range us[1:] {
-		u.waitEvent(protocol.EventVideoStatusChanged, func(d any) bool {
+		u.waitData(protocol.EventVideoStatusChanged, func(d any) bool {
 			e := d.(*protocol.StatusChanged)
 			return e.UserID == "ann" && e.NewStatus == protocol.VStatusClosed
 		})
@@ -366,22 +366,6 @@ func TestSlowSubscriberDoesNotAffectOthers(t *testing.T) {
 	s := fast.waitPackets(t, "pub/camera", 400, 15*time.Second)
 	if p, bad, missing := s.snapshot(); bad != 0 || missing != 0 {
 		t.Fatalf("fast subscriber: %d packets, %d bad, %d missing", p, bad, missing)
-	}
-}
-
-// waitEvent skips events until one named method for which match is true.
-func (u *user) waitEvent(method string, match func(any) bool) {
-	u.t.Helper()
-	deadline := time.After(eventWait)
-	for {
-		select {
-		case ev := <-u.events:
-			if ev.Method == method && (match == nil || match(ev.Data)) {
-				return
-			}
-		case <-deadline:
-			u.t.Fatalf("%s: no %s event", u.UserID(), method)
-		}
 	}
 }
 

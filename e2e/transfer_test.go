@@ -67,17 +67,7 @@ func transferClient(t testing.TB, n *node.Node, id string) *transferUser {
 // is true) and returns its data.
 func (u *transferUser) expect(method string, match func(any) bool, within time.Duration) any {
 	u.t.Helper()
-	deadline := time.After(within)
-	for {
-		select {
-		case ev := <-u.events:
-			if ev.Method == method && (match == nil || match(ev.Data)) {
-				return ev.Data
-			}
-		case <-deadline:
-			u.t.Fatalf("%s: no %s within %v", u.UserID(), method, within)
-		}
-	}
+	return skipTo(u.t, u.events, u.UserID(), method, match, within)
 }
 
 func forTask(id string) func(any) bool {

@@ -141,9 +141,9 @@ func TestRelayOnlyCall(t *testing.T) {
 	must(t, err)
 	callID, err := a.Call(ctx, "bob", &meet, "")
 	must(t, err)
-	b.waitEvent(protocol.EventNotifyCallIn, nil)
+	b.waitData(protocol.EventNotifyCallIn, nil)
 	must(t, b.AcceptCall(ctx, callID, nil, ""))
-	a.waitEvent(protocol.EventNotifyCallAccepted, nil)
+	a.waitData(protocol.EventNotifyCallAccepted, nil)
 	for _, u := range []*mediaUser{a, b} {
 		_, err := u.EnterMeeting(ctx, meet.ID, "", "")
 		must(t, err)

@@ -202,20 +202,7 @@ func (b *Baseline) answer(ctx context.Context, pc *webrtc.PeerConnection, offer 
 	if err := pc.SetRemoteDescription(offer); err != nil {
 		return nil, err
 	}
-	answer, err := pc.CreateAnswer(nil)
-	if err != nil {
-		return nil, err
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(answer); err != nil {
-		return nil, err
-	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	return pc.LocalDescription(), nil
+	return describe(ctx, pc, false)
 }
 
 // adopt tracks a connection until it fails or closes, so Close ends it.

@@ -81,37 +81,14 @@ func directTransfer(ctx context.Context, src string, size int64, dir string) (Tr
 
 // connectDirect exchanges offer and answer, every candidate included.
 func connectDirect(ctx context.Context, a, b *webrtc.PeerConnection) error {
-	exchange := func(pc *webrtc.PeerConnection, d webrtc.SessionDescription, offer bool) (*webrtc.SessionDescription, error) {
-		if !offer {
-			if err := pc.SetRemoteDescription(d); err != nil {
-				return nil, err
-			}
-		}
-		var err error
-		if offer {
-			d, err = pc.CreateOffer(nil)
-		} else {
-			d, err = pc.CreateAnswer(nil)
-		}
-		if err != nil {
-			return nil, err
-		}
-		gathered := webrtc.GatheringCompletePromise(pc)
-		if err := pc.SetLocalDescription(d); err != nil {
-			return nil, err
-		}
-		select {
-		case <-gathered:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		return pc.LocalDescription(), nil
-	}
-	offer, err := exchange(a, webrtc.SessionDescription{}, true)
+	offer, err := describe(ctx, a, true)
 	if err != nil {
 		return err
 	}
-	answer, err := exchange(b, *offer, false)
+	if err := b.SetRemoteDescription(*offer); err != nil {
+		return err
+	}
+	answer, err := describe(ctx, b, false)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"context"
 	"net"
 
 	"github.com/pion/ice/v4"
@@ -43,4 +44,30 @@ func defaultAPI(intervalPLI bool) (*webrtc.API, error) {
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg),
 		webrtc.WithSettingEngine(*LoopbackSettings())), nil
+}
+
+// describe makes pc's offer (or its answer to the offer it has), sets it,
+// and returns it once every candidate is in it: the baseline and the
+// direct channel exchange whole descriptions, without trickle.
+func describe(ctx context.Context, pc *webrtc.PeerConnection, offer bool) (*webrtc.SessionDescription, error) {
+	var d webrtc.SessionDescription
+	var err error
+	if offer {
+		d, err = pc.CreateOffer(nil)
+	} else {
+		d, err = pc.CreateAnswer(nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(d); err != nil {
+		return nil, err
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return pc.LocalDescription(), nil
 }

@@ -217,20 +217,11 @@ func (t *baselineTarget) subscribe(ctx context.Context, _ int, r *Receiver) (io.
 // negotiate offers pc's state to the baseline with every candidate and
 // applies its answer.
 func (t *baselineTarget) negotiate(ctx context.Context, pc *webrtc.PeerConnection, path string) error {
-	offer, err := pc.CreateOffer(nil)
+	offer, err := describe(ctx, pc, true)
 	if err != nil {
 		return err
 	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		return err
-	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	body, err := json.Marshal(pc.LocalDescription())
+	body, err := json.Marshal(offer)
 	if err != nil {
 		return err
 	}
