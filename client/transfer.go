@@ -130,7 +130,8 @@ func (c *Client) SendFile(ctx context.Context, target protocol.UserID, path stri
 }
 
 // CancelSend stops a buffer or file transfer; the receiver gets
-// notifyCancelSend and keeps nothing. Commands cannot be cancelled (1104).
+// notifyCancelSend and keeps nothing. Commands cannot be cancelled, nor a
+// transfer whose every byte is already sent (1104): its result follows.
 func (c *Client) CancelSend(ctx context.Context, taskID string) error {
 	ep, err := c.endpoint(ctx)
 	if err != nil {

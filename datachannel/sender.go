@@ -165,17 +165,26 @@ func (e *Endpoint) start(t *outTask) error {
 // CancelSend abandons a buffer or file this endpoint is sending
 // (CRVideo_CancelSend): the receiver is told and removes what it has.
 // There is no Result for a cancelled task. Code 1104 (TRANSID_INVALID):
-// no such task under way, or it is a command.
+// no such task under way, it is a command, or every byte and the END
+// have already gone, so the receiver may hold it already; the task's
+// Result follows then and says how it ended.
 func (e *Endpoint) CancelSend(id TaskID) error {
 	e.mu.Lock()
 	t := e.out[id]
-	e.mu.Unlock()
-	if t == nil || t.kind == KindCmd {
+	switch {
+	case t == nil || t.kind == KindCmd:
+		e.mu.Unlock()
 		return protocol.Errorf(protocol.TransIDInvalid, "no transfer %q under way", id)
+	case t.state == outEnded:
+		e.mu.Unlock()
+		return protocol.Errorf(protocol.TransIDInvalid, "transfer %q is sent in full; its result follows", id)
 	}
-	if !e.finishOut(t, protocol.NoErr, true, false) {
-		return protocol.Errorf(protocol.TransIDInvalid, "transfer %q already ended", id)
-	}
+	// Ended under the same lock that the writer takes to choose the END,
+	// so a cancelled task never sends one and a task that sent one is
+	// never reported cancelled.
+	closer, offered := e.endOutLocked(t, protocol.NoErr, false)
+	e.mu.Unlock()
+	e.afterOut(t, protocol.NoErr, offered, closer)
 	return nil
 }
 
@@ -189,27 +198,38 @@ func (e *Endpoint) finishOut(t *outTask, code protocol.Code, sendCancel, report 
 		e.mu.Unlock()
 		return false
 	}
+	closer, offered := e.endOutLocked(t, code, report)
+	e.mu.Unlock()
+	e.afterOut(t, code, sendCancel && offered, closer)
+	return true
+}
+
+// endOutLocked removes t, which is not done, from the tables and queues its
+// Result if report. It returns the file to close and whether the receiver
+// heard of t.
+func (e *Endpoint) endOutLocked(t *outTask, code protocol.Code, report bool) (io.Closer, bool) {
 	t.done = true
 	delete(e.out, t.id)
 	e.order = slices.DeleteFunc(e.order, func(o *outTask) bool { return o == t })
 	e.cmds = slices.DeleteFunc(e.cmds, func(o *outTask) bool { return o == t })
-	offered := t.state != outNew
 	if report {
 		if code == protocol.NoErr {
 			e.finalProgressLocked(t)
 		}
 		e.events.Push(&Result{TaskID: t.id, Kind: t.kind, Target: t.target, FileName: t.path, Code: code})
 	}
-	closer := t.closer
-	e.mu.Unlock()
-	if sendCancel && offered {
+	return t.closer, t.state != outNew
+}
+
+// afterOut does what ending t needs outside the lock.
+func (e *Endpoint) afterOut(t *outTask, code protocol.Code, sendCancel bool, closer io.Closer) {
+	if sendCancel {
 		e.queueCtl(&Frame{Type: TypeCancel, TaskID: t.id, By: CancelBySender, Code: code})
 	}
 	if closer != nil {
 		_ = closer.Close()
 	}
 	signal(e.wake)
-	return true
 }
 
 // onCredit applies a CREDIT from the receiver of one of our transfers.

@@ -334,3 +334,93 @@ func expectCode(t *testing.T, what string, err error, want protocol.Code) {
 		t.Errorf("%s: %v (code %v), want %v", what, err, got, want)
 	}
 }
+
+// A transfer whose END has gone cannot be cancelled any more: the receiver
+// may hold it already. CancelSend says 1104 and the Result follows.
+func TestCancelAfterEndRefused(t *testing.T) {
+	r := newTestRelay(t, RelayConfig{})
+	alice := newClient(t, r, "app", "alice", Config{}, 0)
+	bob := newClient(t, r, "app", "bob", Config{}, 64<<10) // 64 KiB/s towards bob
+	data := randomBytes(t, 128<<10)                          // within one window: END goes at once
+	id, err := alice.ep.SendBuffer("bob", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !sentInFull(alice.ep, id) {
+		if time.Now().After(deadline) {
+			t.Fatal("END never sent")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := alice.ep.CancelSend(id); protocol.CodeOf(err) != protocol.TransIDInvalid {
+		t.Fatalf("cancel after END: %v, want 1104", err)
+	}
+	if res := lastResult(t, alice.rec.until(t, 10*time.Second, resultOf(id))); res.Code != protocol.NoErr {
+		t.Fatalf("result %v, want 0", res.Code)
+	}
+	evs := bob.rec.until(t, 5*time.Second, isType[*BufferData])
+	if got := evs[len(evs)-1].(*BufferData); !bytes.Equal(got.Data, data) {
+		t.Fatal("bob's buffer differs")
+	}
+	bob.rec.none(t, 100*time.Millisecond)
+}
+
+func sentInFull(e *Endpoint, id TaskID) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t := e.out[id]
+	return t != nil && t.state == outEnded
+}
+
+// Whenever a cancel lands, both ends agree: either the sender heard its
+// cancel accepted, gets no Result and the receiver announces nothing, or
+// the cancel was refused and the Result and the receiver agree.
+func TestCancelRacingCompletion(t *testing.T) {
+	r := newTestRelay(t, RelayConfig{})
+	alice := newClient(t, r, "app", "alice", Config{}, 0)
+	bob := newClient(t, r, "app", "bob", Config{}, 0)
+	data := randomBytes(t, 48<<10)
+	var cancelled, completed int
+	for i := range 60 {
+		id, err := alice.ep.SendBuffer("bob", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(i%12) * 50 * time.Microsecond)
+		cerr := alice.ep.CancelSend(id)
+		switch protocol.CodeOf(cerr) {
+		case protocol.NoErr:
+			cancelled++
+			// The receiver either never saw the OFFER or hears the cancel.
+			waitIdle(t, r)
+			for _, ev := range drain(bob.rec) {
+				switch e := ev.(type) {
+				case *BufferData:
+					t.Fatalf("round %d: cancel accepted, yet bob got the buffer", i)
+				case *Cancelled:
+					if e.TaskID != id {
+						t.Fatalf("round %d: cancel of %s", i, e.TaskID)
+					}
+				}
+			}
+			for _, ev := range drain(alice.rec) {
+				if res, ok := ev.(*Result); ok && res.TaskID == id {
+					t.Fatalf("round %d: cancel accepted, yet result %v", i, res.Code)
+				}
+			}
+		case protocol.TransIDInvalid:
+			completed++
+			if res := lastResult(t, alice.rec.until(t, 5*time.Second, resultOf(id))); res.Code != protocol.NoErr {
+				t.Fatalf("round %d: cancel refused, result %v", i, res.Code)
+			}
+			evs := bob.rec.until(t, 5*time.Second, func(ev Event) bool { return isType[*BufferData](ev) || isType[*Cancelled](ev) })
+			if _, ok := evs[len(evs)-1].(*BufferData); !ok {
+				t.Fatalf("round %d: cancel refused and result 0, yet bob heard %s", i, describe(evs))
+			}
+		default:
+			t.Fatalf("round %d: cancel: %v", i, cerr)
+		}
+	}
+	t.Logf("%d cancelled, %d completed", cancelled, completed)
+}

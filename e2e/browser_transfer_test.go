@@ -104,6 +104,19 @@ func TestBrowserTransfers(t *testing.T) {
 		t.Fatal("bob got the cancelled file")
 	}
 
+	// Once every byte is acknowledged the END has gone: a cancel is refused
+	// (1104) and the transfer's own result follows.
+	alice.run(`(async () => {
+		const id = CRVideo_SendBuffer("bob", "late cancel", "b2");
+		await T.wait("SendProgress", (tid, sent, total) => tid === id && sent === total);
+		CRVideo_CancelSend(id, "y");
+		const [, code] = await T.wait("CancelSendRlst", (tid) => tid === id);
+		if (code !== 1104) throw new Error("CancelSendRlst after END: " + code);
+		const [, rc] = await T.wait("SendBufferRlst", (tid) => tid === id);
+		if (rc !== 0) throw new Error("SendBufferRlst " + rc);
+	})()`)
+	bob.run(`T.wait("NotifyBufferData", (from, data) => data === "late cancel")`)
+
 	// Nobody there: the node refuses.
 	alice.run(`(async () => {
 		const id = CRVideo_SendCmd("nobody", "x", "");

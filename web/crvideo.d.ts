@@ -288,7 +288,7 @@ declare function CRVideo_SendCmd(targetUserId: string, data: string | ArrayBuffe
 declare function CRVideo_SendBuffer(targetUserId: string, data: string | ArrayBuffer | ArrayBufferView, cookie?: string): string;
 /** Sends a File or Blob, with progress; returns the task ID. Result: CRVideo_SendFileRlst. */
 declare function CRVideo_SendFile(targetUserId: string, file: Blob, cookie?: string): string;
-/** Cancels a SendBuffer or SendFile task. Result: CRVideo_CancelSendRlst. */
+/** Cancels a SendBuffer or SendFile task. Result: CRVideo_CancelSendRlst; 1104 for an unknown task, a command, or a transfer sent in full (its own result follows). */
 declare function CRVideo_CancelSend(taskID: string, cookie?: string): void;
 
 declare const CRVideo_SendCmdRlst: CRVideoCallback<(taskID: string, sdkEr: number, cookie: string) => void>;

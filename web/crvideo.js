@@ -1829,7 +1829,9 @@
       },
       cancelSend: function (id, cookie) {
         var t = findSend(id);
-        if (!t || t.kind === 1) {
+        // A task in waiting has sent its END: the receiver may hold it
+        // already, so it cannot be cancelled; its result follows.
+        if (!t || t.kind === 1 || waiting[id]) {
           later(function () { fire('CancelSendRlst', id, ERR.TRANSID_INVALID, cookie); });
           return;
         }
