@@ -341,7 +341,7 @@ func TestCancelAfterEndRefused(t *testing.T) {
 	r := newTestRelay(t, RelayConfig{})
 	alice := newClient(t, r, "app", "alice", Config{}, 0)
 	bob := newClient(t, r, "app", "bob", Config{}, 64<<10) // 64 KiB/s towards bob
-	data := randomBytes(t, 128<<10)                          // within one window: END goes at once
+	data := randomBytes(t, 128<<10)                        // within one window: END goes at once
 	id, err := alice.ep.SendBuffer("bob", data)
 	if err != nil {
 		t.Fatal(err)
