@@ -21,8 +21,13 @@ func (p *Peer) syncDown(wants map[pubKey]want) {
 		p.removeSub(k, dt)
 		changed = true
 	}
+	for k, pub := range p.noCodec {
+		if w, ok := wants[k]; !ok || w.pub != pub {
+			delete(p.noCodec, k) // not wanted any more, or published anew
+		}
+	}
 	for k, w := range wants {
-		if _, ok := p.subs[k]; ok {
+		if _, ok := p.subs[k]; ok || p.noCodec[k] == w.pub {
 			continue
 		}
 		if p.down == nil && !p.newDown() {

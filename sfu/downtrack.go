@@ -3,6 +3,7 @@ package sfu
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -21,6 +22,8 @@ type DownTrack struct {
 	sub    *Peer
 	key    pubKey
 	sender *webrtc.RTPSender
+
+	noCodec atomic.Bool // the subscriber's answer could not take the publication's codec
 
 	mu         sync.Mutex
 	bound      bool
@@ -72,6 +75,7 @@ func (dt *DownTrack) Kind() webrtc.RTPCodecType { return dt.pub.kind }
 func (dt *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	c, err := matchCodec(dt.pub.codec, ctx.CodecParameters())
 	if err != nil {
+		dt.noCodec.Store(true)
 		return c, err
 	}
 	dt.mu.Lock()

@@ -54,6 +54,7 @@ type Peer struct {
 	downAgain    bool // subscriptions changed meanwhile: offer again after it
 	downCands    []webrtc.ICECandidateInit
 	subs         map[pubKey]*DownTrack
+	noCodec      map[pubKey]*Publication // publications this client's answers cannot take: not offered again
 
 	downReady atomic.Bool // the down connection is connected: SRTP can carry a keyframe
 }
@@ -68,6 +69,7 @@ func (s *SFU) NewPeer(id string, ev Events) (*Peer, error) {
 		pubs:      map[protocol.Source]*Publication{},
 		upSources: map[string]protocol.Source{},
 		subs:      map[pubKey]*DownTrack{},
+		noCodec:   map[pubKey]*Publication{},
 	}
 	s.mu.Lock()
 	if s.closed {
@@ -222,7 +224,15 @@ func (p *Peer) DownAnswer(sdp string) error {
 			// pion cannot roll a local offer back, and the connection would
 			// wait forever for an answer that fits: start the down
 			// connection afresh (a new SDP session, which clients take as a
-			// new connection) with the current subscriptions.
+			// new connection) with the current subscriptions, less those
+			// whose codec the client cannot take, so that it is not offered
+			// them over and over.
+			for k, dt := range p.subs {
+				if dt.noCodec.Load() {
+					p.log.Info("subscriber cannot take a codec: track left out", "track", k, "codec", dt.pub.codec.MimeType)
+					p.noCodec[k] = dt.pub
+				}
+			}
 			p.closeDown()
 			p.sfu.goroutine(p.publicationsChanged) // takes the room's lock: not on the actor
 			return fmt.Errorf("%w: %v", ErrBadSDP, err)

@@ -57,6 +57,12 @@ func (e *events) nextOffer(t *testing.T) protocol.DownOffer {
 // keyframes on it until the test ends.
 func publish(t *testing.T, pub *Peer, ev *events) {
 	t.Helper()
+	publishWith(t, pub, ev, false)
+}
+
+// publishWith is publish, with an Opus microphone too if mic.
+func publishWith(t *testing.T, pub *Peer, ev *events, mic bool) {
+	t.Helper()
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
 	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
@@ -67,6 +73,15 @@ func publish(t *testing.T, pub *Peer, ev *events) {
 	track, _ := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "pub")
 	if _, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
 		t.Fatal(err)
+	}
+	upTracks := []protocol.UpTrack{{Mid: "0", Source: protocol.SourceCamera}}
+	var audio *webrtc.TrackLocalStaticRTP
+	if mic {
+		audio, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "mic", "pub")
+		if _, err := pc.AddTransceiverFromTrack(audio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+			t.Fatal(err)
+		}
+		upTracks = append(upTracks, protocol.UpTrack{Mid: "1", Source: protocol.SourceMic})
 	}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c != nil {
@@ -79,7 +94,7 @@ func publish(t *testing.T, pub *Peer, ev *events) {
 		t.Fatal(err)
 	}
 	<-gathered
-	answer, err := pub.UpOffer(pc.LocalDescription().SDP, []protocol.UpTrack{{Mid: "0", Source: protocol.SourceCamera}})
+	answer, err := pub.UpOffer(pc.LocalDescription().SDP, upTracks)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +117,9 @@ func publish(t *testing.T, pub *Peer, ev *events) {
 				Payload: []byte{0x10, 0x00, 0x9d, 0x01, 0x2a}} // a VP8 keyframe start
 			if err := track.WriteRTP(pkt); err != nil && !errors.Is(err, io.ErrClosedPipe) {
 				return
+			}
+			if audio != nil {
+				_ = audio.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 960}, Payload: []byte{0xfc}})
 			}
 		}
 	}()
@@ -138,6 +156,76 @@ func TestBadDownAnswerDoesNotStall(t *testing.T) {
 	again := subEv.nextOffer(t)
 	if len(again.Tracks) != 1 || sdpSession(again.SDP) == sdpSession(o.SDP) {
 		t.Fatalf("after a bad answer: tracks %+v, session %s (was %s)", again.Tracks, sdpSession(again.SDP), sdpSession(o.SDP))
+	}
+	pub.Close()
+	sub.Close()
+}
+
+// TestUnsupportedCodecNotOfferedAgain: a subscriber whose answer cannot
+// take a track's codec loses that track only, and is not offered it again
+// (no endless re-offers), while what it can take keeps flowing.
+func TestUnsupportedCodecNotOfferedAgain(t *testing.T) {
+	s, err := New(Config{UDPAddr: "127.0.0.1:0", TCPAddr: "-", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pubEv, subEv := newEvents(), newEvents()
+	pub, _ := s.NewPeer("pub", pubEv)
+	sub, _ := s.NewPeer("sub", subEv)
+	pub.Join("app/1")
+	sub.Join("app/1")
+	publishWith(t, pub, pubEv, true)
+	pub.SetSending(protocol.SourceCamera, true)
+	pub.SetSending(protocol.SourceMic, true)
+	sub.Watch("pub", protocol.SourceCamera, 0, true)
+
+	// The subscriber knows Opus only.
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, PayloadType: 111}, webrtc.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	se := webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se))
+	answer := func(o protocol.DownOffer) error {
+		pc, err := api.NewPeerConnection(webrtc.Configuration{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = pc.Close() })
+		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: o.SDP}); err != nil {
+			t.Fatal(err)
+		}
+		a, err := pc.CreateAnswer(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pc.SetLocalDescription(a); err != nil {
+			t.Fatal(err)
+		}
+		return sub.DownAnswer(a.SDP)
+	}
+	var o protocol.DownOffer
+	for o = subEv.nextOffer(t); len(o.Tracks) != 2; o = subEv.nextOffer(t) {
+		_ = answer(o) // the publisher's tracks arrive one by one
+	}
+	err = answer(o)
+	var br interface{ BadRequest() bool }
+	if !errors.As(err, &br) || !br.BadRequest() {
+		t.Fatalf("answer without VP8: %v", err)
+	}
+	again := subEv.nextOffer(t)
+	if len(again.Tracks) != 1 || again.Tracks[0].Source != protocol.SourceMic {
+		t.Fatalf("after the refused codec: tracks %+v", again.Tracks)
+	}
+	if err := answer(again); err != nil {
+		t.Fatalf("answer with the microphone only: %v", err)
+	}
+	select {
+	case o := <-subEv.offers:
+		t.Fatalf("offered again: tracks %+v", o.Tracks)
+	case <-time.After(500 * time.Millisecond):
 	}
 	pub.Close()
 	sub.Close()

@@ -91,7 +91,10 @@ func (p *Peer) Leave() {
 	if empty {
 		p.sfu.dropRoom(r)
 	}
-	p.post(p.closeDown)
+	p.post(func() {
+		p.closeDown()
+		clear(p.noCodec)
+	})
 }
 
 // SetSending says whether the node forwards the peer's source (its mic,
