@@ -94,6 +94,9 @@ func tokenAppID(token string) (appID string, ok bool) {
 func authenticate(app AppConfig, p *protocol.LoginParams) (protocol.UserID, *protocol.Error) {
 	code := strings.TrimSpace(p.UserAuthCode)
 	if code != "" {
+		if app.NoTokens {
+			return "", errNoTokens(app)
+		}
 		claims, e := checkToken(app, code, p.UserID)
 		if e != nil {
 			return "", e
@@ -107,6 +110,11 @@ func authenticate(app AppConfig, p *protocol.LoginParams) (protocol.UserID, *pro
 		return "", e
 	}
 	return p.UserID, nil
+}
+
+// errNoTokens refuses a token login to an app that has them off.
+func errNoTokens(app AppConfig) *protocol.Error {
+	return protocol.Errorf(protocol.CustomAuthNotSupport, "app %q does not accept token logins", app.ID)
 }
 
 // validName checks a userID or nickname: not empty, bounded, printable.

@@ -18,6 +18,10 @@ type AppConfig struct {
 	// RequireToken refuses logins by appID/secret: users must present a JWT
 	// signed with the app's secret.
 	RequireToken bool `yaml:"requireToken"`
+	// NoTokens turns token (third-party) logins off: a login with a
+	// userAuthCode, or loginByToken, is refused with 15
+	// (CUSTOMAUTH_NOTSUPPORT). It cannot be combined with RequireToken.
+	NoTokens bool `yaml:"noTokens"`
 	// TURNServers are external TURN URLs (a coturn fleet sharing the
 	// node's TURN secret) handed to this app's users instead of the
 	// embedded server.
@@ -74,6 +78,9 @@ func (c Config) withDefaults() (Config, error) {
 	for _, a := range c.Apps {
 		if a.ID == "" || a.Secret == "" {
 			return c, fmt.Errorf("signaling: app %q needs an id and a secret", a.ID)
+		}
+		if a.RequireToken && a.NoTokens {
+			return c, fmt.Errorf("signaling: app %q: requireToken and noTokens exclude each other", a.ID)
 		}
 		if seen[a.ID] {
 			return c, fmt.Errorf("signaling: app %q configured twice", a.ID)

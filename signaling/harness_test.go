@@ -30,7 +30,7 @@ type testNode struct {
 
 func defaultTestApps() []AppConfig {
 	return []AppConfig{{ID: "acme", Secret: "acme-secret"}, {ID: "globex", Secret: "globex-secret"},
-		{ID: "secure", Secret: "secure-secret", RequireToken: true}}
+		{ID: "secure", Secret: "secure-secret", RequireToken: true}, {ID: "plain", Secret: "plain-secret", NoTokens: true}}
 }
 
 // startNode starts a server with the test apps; tweak may change the config.

@@ -101,6 +101,26 @@ func TestLoginWithToken(t *testing.T) {
 	}
 }
 
+// An app with token logins off answers 15 to a token, whether in login's
+// userAuthCode or in loginByToken, and still takes its secret.
+func TestNoTokensApp(t *testing.T) {
+	n := startNode(t, "", nil)
+	c := dial(t, n)
+	tok := signToken(t, "plain-secret", &tokenClaims{AppID: "plain", RegisteredClaims: userClaims("dave", time.Hour).RegisteredClaims})
+	c.fails(protocol.CustomAuthNotSupport, protocol.MethodLogin,
+		protocol.LoginParams{AppID: "plain", AppSecret: md5Hex("plain-secret"), NickName: "D", UserID: "dave", UserAuthCode: tok})
+	c.fails(protocol.CustomAuthNotSupport, protocol.MethodLoginByToken, protocol.LoginByTokenParams{Token: tok, NickName: "D"})
+	var res protocol.LoginResult
+	c.ok(protocol.MethodLogin, protocol.LoginParams{AppID: "plain", AppSecret: md5Hex("plain-secret"), NickName: "D", UserID: "dave", UserAuthCode: " "}, &res)
+	if res.UserID != "dave" || res.AppID != "plain" {
+		t.Fatalf("login result %+v", res)
+	}
+
+	if _, err := (Config{Apps: []AppConfig{{ID: "x", Secret: "s", RequireToken: true, NoTokens: true}}, Store: n.store}).withDefaults(); err == nil {
+		t.Fatal("requireToken with noTokens accepted")
+	}
+}
+
 func TestReloginKicksOlderSession(t *testing.T) {
 	n := startNode(t, "", nil)
 	watcher := login(t, n, "watcher")

@@ -39,6 +39,9 @@ func (s *session) loginByToken(p *protocol.LoginByTokenParams) (any, *protocol.E
 	if a == nil {
 		return nil, protocol.Errorf(protocol.TokenAppIDNotExist, "token names no known appID")
 	}
+	if a.cfg.NoTokens {
+		return nil, errNoTokens(a.cfg)
+	}
 	claims, e := checkToken(a.cfg, p.Token, p.UserID)
 	if e != nil {
 		return nil, e
