@@ -17,10 +17,11 @@ type rtpTally struct {
 	packets   map[string]int
 	codecs    map[string]string
 	keyframes map[string]int
+	heights   map[string]int // the height of the last VP8 keyframe
 }
 
 func newRTPTally() *rtpTally {
-	return &rtpTally{packets: map[string]int{}, codecs: map[string]string{}, keyframes: map[string]int{}}
+	return &rtpTally{packets: map[string]int{}, codecs: map[string]string{}, keyframes: map[string]int{}, heights: map[string]int{}}
 }
 
 func (r *rtpTally) onTrack(rt *client.RemoteTrack) {
@@ -38,6 +39,9 @@ func (r *rtpTally) onTrack(rt *client.RemoteTrack) {
 		r.packets[key]++
 		if mime == "video/vp8" && vp8KeyframeStart(pkt.Payload) {
 			r.keyframes[key]++
+			if _, h, ok := vp8KeyframeSize(pkt.Payload); ok {
+				r.heights[key] = h
+			}
 		}
 		r.mu.Unlock()
 	}
@@ -49,16 +53,36 @@ func (r *rtpTally) get(key string) (packets, keyframes int, codec string) {
 	return r.packets[key], r.keyframes[key], r.codecs[key]
 }
 
-// vp8KeyframeStart reports whether a VP8 RTP payload starts a keyframe
-// (RFC 7741: S=1, PID=0, and the P bit of the payload header clear).
-func vp8KeyframeStart(p []byte) bool {
-	if len(p) < 1 || p[0]&0x10 == 0 || p[0]&0x07 != 0 {
-		return false
+// lastHeight is the height of the last VP8 keyframe of a track, 0 before one.
+func (r *rtpTally) lastHeight(key string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.heights[key]
+}
+
+// vp8KeyframeSize reads the frame size of a VP8 keyframe's first packet
+// (RFC 6386 9.1: after the 3-byte frame tag, the start code 9d 01 2a, then
+// 14-bit width and height).
+func vp8KeyframeSize(p []byte) (w, h int, ok bool) {
+	i := vp8DescriptorLen(p)
+	if i < 0 || len(p) < i+10 || p[i+3] != 0x9d || p[i+4] != 0x01 || p[i+5] != 0x2a {
+		return 0, 0, false
+	}
+	w = int(p[i+6]) | int(p[i+7]&0x3f)<<8
+	h = int(p[i+8]) | int(p[i+9]&0x3f)<<8
+	return w, h, true
+}
+
+// vp8DescriptorLen is the length of a VP8 payload descriptor (RFC 7741),
+// or -1 if the packet is too short for it.
+func vp8DescriptorLen(p []byte) int {
+	if len(p) < 1 {
+		return -1
 	}
 	i := 1
 	if p[0]&0x80 != 0 {
 		if len(p) < 2 {
-			return false
+			return -1
 		}
 		x := p[1]
 		i = 2
@@ -75,7 +99,20 @@ func vp8KeyframeStart(p []byte) bool {
 			i++
 		}
 	}
-	return len(p) > i && p[i]&0x01 == 0
+	if len(p) < i {
+		return -1
+	}
+	return i
+}
+
+// vp8KeyframeStart reports whether a VP8 RTP payload starts a keyframe
+// (RFC 7741: S=1, PID=0, and the P bit of the payload header clear).
+func vp8KeyframeStart(p []byte) bool {
+	if len(p) < 1 || p[0]&0x10 == 0 || p[0]&0x07 != 0 {
+		return false
+	}
+	i := vp8DescriptorLen(p)
+	return i >= 0 && len(p) > i && p[i]&0x01 == 0
 }
 
 // A browser and a Go client (synthetic camera and mic) in one meeting:

@@ -250,6 +250,13 @@ declare function CRVideo_CloseMic(userID: string): void;
 /** Opens a member's camera: the user's own is captured and published first. */
 declare function CRVideo_OpenVideo(userID: string): void;
 declare function CRVideo_CloseVideo(userID: string): void;
+/**
+ * crvnode: whether the user's camera is sent as simulcast layers (rids q, h
+ * and f at a quarter, half and full size; two layers under 360 lines, one
+ * under 180), so that each watcher gets the size that fits its window and
+ * link. On by default; applies to the first camera published in a session.
+ */
+declare function CRVideo_SetSimulcast(enabled: boolean): void;
 /** ASTATUS of a member, 0 if not in the meeting. */
 declare function CRVideo_GetAudioStatus(userID: string): number;
 /** VSTATUS of a member, 0 if not in the meeting. */

@@ -1040,7 +1040,10 @@
         if (old && old !== track) old.stop();
         return l.tr.sender.replaceTrack(track);
       }
-      var tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [new MediaStream([track])] });
+      var init = { direction: 'sendonly', streams: [new MediaStream([track])] };
+      var enc = source === 'camera' && simulcast ? simulcastEncodings(track) : null;
+      if (enc) init.sendEncodings = enc;
+      var tr = pc.addTransceiver(track, init);
       m.local[source] = { tr: tr, track: track };
       return m.negotiateUp();
     };
@@ -1066,6 +1069,37 @@
   // Devices: mic, camera, screen.
 
   var videoConstraints = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
+
+  // Simulcast: a camera is sent as up to three encodings, rids q (quarter
+  // size), h (half) and f (full), so that the node can send each
+  // subscriber the one that fits its window and its link (protocol.md
+  // 9.4.5). A camera under 360 lines gets two, under 180 one. The layers
+  // are fixed when the camera is first published in a session.
+  var simulcast = true;
+
+  function simulcastEncodings(track) {
+    var st = track.getSettings ? track.getSettings() : {};
+    var h = Math.min(st.height || 720, st.width || 1280);
+    if (h >= 360) {
+      return [
+        { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150000 },
+        { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500000 },
+        { rid: 'f', maxBitrate: 1500000 }
+      ];
+    }
+    if (h >= 180) {
+      return [
+        { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 150000 },
+        { rid: 'f', maxBitrate: 600000 }
+      ];
+    }
+    return null;
+  }
+
+  /** crvnode: sends cameras opened from now on as simulcast layers (default) or as one encoding. */
+  api.CRVideo_SetSimulcast = function (enabled) {
+    simulcast = !!enabled;
+  };
   var audioConstraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
   function mediaError(e) {

@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/crvnode/crvnode/node"
+	"github.com/crvnode/crvnode/protocol"
+)
+
+// A browser's camera goes up as simulcast layers, and the node gives a
+// watcher the layer that fits the height it shows the video at: a small
+// tile gets the quarter-size layer, a large one a full-size layer.
+func TestBrowserSimulcast(t *testing.T) {
+	needChromium(t)
+	n := startMediaNode(t, node.FileConfig{})
+	site := webFor(t, n)
+	b := startBrowser(t)
+	br := b.sdkPage("web", site)
+	br.login(site, "web")
+
+	tally := newRTPTally()
+	gopher := joinMediaWith(t, n, "gopher", tally.onTrack)
+	ctx := ctxTimeout(t, browserTimeout)
+	meet, err := gopher.CreateMeeting(ctx, "simulcast", 0)
+	must(t, err)
+	_, err = gopher.EnterMeeting(ctx, meet.ID, "", "")
+	must(t, err)
+
+	br.run(`(async () => {
+		CRVideo_EnterMeeting(%s, "", "web", "Web", "");
+		const [code] = await T.wait("EnterMeetingRslt");
+		if (code !== 0) throw new Error("EnterMeetingRslt " + code);
+		CRVideo_OpenVideo("web");
+		await T.wait("VideoStatusChanged", (u, o, n) => u === "web" && n === 3);
+	})()`, meet.ID)
+	// The browser sends three encodings, each with frames.
+	rids := js[[]string](br, `(async () => {
+		const end = performance.now() + 20000;
+		for (;;) {
+			const stats = await crvideo.peerConnections().up.getStats();
+			const rids = [];
+			stats.forEach((s) => { if (s.type === "outbound-rtp" && s.kind === "video" && s.rid && s.framesEncoded > 0) rids.push(s.rid); });
+			if (rids.length === 3 || performance.now() > end) return rids.sort();
+			await T.sleep(200);
+		}
+	})()`)
+	if len(rids) != 3 || rids[0] != "f" || rids[1] != "h" || rids[2] != "q" {
+		t.Fatalf("browser sends encodings %v, want f, h and q", rids)
+	}
+	full := js[int](br, `crvideo.peerConnections().up.getSenders().find((s) => s.track && s.track.kind === "video").track.getSettings().height`)
+
+	gopher.waitData(protocol.EventVideoStatusChanged, func(d any) bool {
+		e := d.(*protocol.StatusChanged)
+		return e.UserID == "web" && e.NewStatus == protocol.VStatusOpen
+	})
+	// A 120-line tile: the quarter-size layer.
+	must(t, gopher.SetVideo(ctx, "web", protocol.VideoIDCamera, 120))
+	small := waitKeyHeight(t, tally, "web/camera", func(h int) bool { return h > 0 && h <= full/4+1 })
+	// A full-height view: a layer larger than that.
+	must(t, gopher.SetVideo(ctx, "web", protocol.VideoIDCamera, 0))
+	large := waitKeyHeight(t, tally, "web/camera", func(h int) bool { return h > full/4+1 })
+	t.Logf("camera %d lines: a 120-line tile got %d, an unlimited view %d", full, small, large)
+}
+
+// waitKeyHeight waits for a keyframe of the track whose height ok accepts.
+func waitKeyHeight(t *testing.T, r *rtpTally, key string, ok func(int) bool) int {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		h := r.lastHeight(key)
+		if ok(h) {
+			return h
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: last keyframe %d lines high", key, h)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
