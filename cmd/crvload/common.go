@@ -27,7 +27,7 @@ type common struct {
 func addCommon(fs *flag.FlagSet) *common {
 	c := &common{}
 	fs.BoolVar(&c.json, "json", false, "print the report as JSON on stdout instead of a table")
-	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of crvload (the load side; an -embedded node included) to this file; the node has no pprof endpoint yet (bench sfu -perf profiles its process)")
+	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of crvload (the load side; an -embedded node included) to this file; profile a node process with its -pprof flag (go tool pprof http://<node>/debug/pprof/profile) or bench sfu -perf")
 	fs.StringVar(&c.memprofile, "memprofile", "", "write a heap profile of crvload to this file at the end")
 	return c
 }
