@@ -83,6 +83,11 @@ func (s *session) createMeeting(p *protocol.CreateMeetingParams) (any, *protocol
 	}
 	a, _, e := s.lock()
 	if e != nil {
+		// Logged off by a newer login while the row was written: the
+		// meeting was never announced, so it must not outlive the request.
+		if err := s.srv.store.deleteMeeting(ctx, info.ID); err != nil {
+			s.log.Error("store: remove an unannounced meeting", "meeting", info.ID, "err", err)
+		}
 		return nil, e
 	}
 	a.meetings[info.ID] = newMeeting(info)

@@ -1,6 +1,8 @@
 package signaling
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -184,4 +186,28 @@ func TestKickoutAndCustomMessages(t *testing.T) {
 		}
 	}
 	c.fails(protocol.MeetNotExist, protocol.MethodSendMeetingCustomMsg, protocol.MeetingCustomMsgParams{Msg: "x"})
+}
+
+// A createMeeting that races a newer login of the same user either
+// creates a meeting both the node and its database know, or none: no
+// meeting is left in the database that the node never announced.
+func TestCreateMeetingRacingRelogin(t *testing.T) {
+	n := startNode(t, "", nil)
+	var last *wsClient
+	for i := range 30 {
+		old := login(t, n, "alice")
+		old.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"createMeeting","params":{"meetSubject":"race"}}`, 1000+i))
+		last = login(t, n, "alice") // logs the older session off, while or after it creates
+		old.waitClosed()
+	}
+	var list protocol.GetMeetingsResult
+	last.ok(protocol.MethodGetMeetings, nil, &list)
+	stored, err := n.store.meetings(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != len(list.Meetings) {
+		t.Fatalf("the database holds %d meetings, the node knows %d", len(stored), len(list.Meetings))
+	}
+	t.Logf("%d of 30 createMeeting calls won the race", len(stored))
 }
