@@ -154,8 +154,18 @@ func (s *session) cleanup() {
 }
 
 func (s *session) setDNDStatus(p *protocol.SetDNDStatusParams) (any, *protocol.Error) {
+	a, u, e := s.lock()
+	if e != nil {
+		return nil, e
+	}
+	a.mu.Unlock()
+	// One DND write of the user at a time, to the database then to memory,
+	// both done even if a newer login takes the user over in between (the
+	// write counts as made before it): the two never disagree.
+	u.dndMu.Lock()
+	defer u.dndMu.Unlock()
 	if e := s.stillOwner(); e != nil {
-		return nil, e // a session kicked meanwhile writes nothing
+		return nil, e // a session logged off before the write writes nothing
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()
@@ -163,11 +173,8 @@ func (s *session) setDNDStatus(p *protocol.SetDNDStatusParams) (any, *protocol.E
 		s.log.Error("store dnd", "err", err)
 		return nil, protocol.Errorf(protocol.ServerException, "could not store the DND status")
 	}
-	a, u, e := s.lock()
-	if e != nil {
-		return nil, e
-	}
 	var ob outbox
+	a.mu.Lock()
 	u.dnd = p.DNDStatus
 	a.touchLocked(u, &ob)
 	a.mu.Unlock()

@@ -34,6 +34,10 @@ type user struct {
 	media   MediaPeer        // the session's media, nil without an SFU
 	calls   map[string]*call // calls and invites this user rings or takes part in
 	shown   protocol.UserStatus
+
+	// dndMu serialises the user's DND writes (database, then memory), so
+	// that the two agree whichever session of the user writes.
+	dndMu sync.Mutex
 }
 
 type meeting struct {
