@@ -2,6 +2,9 @@ package sfu
 
 import (
 	"sort"
+	"strings"
+
+	"github.com/pion/sdp/v3"
 
 	"github.com/pion/webrtc/v4"
 
@@ -136,4 +139,59 @@ func (p *Peer) closeDown() {
 		p.sfu.metrics.peers.WithLabelValues("down").Dec()
 	}
 	p.downOffering, p.downAgain, p.downCands = false, false, nil
+}
+
+// noteRefused records, from an answer the down connection could not take,
+// the subscriptions whose track the client refused: a media section
+// missing, rejected (port 0) or without the publication's codec, or one
+// pion could not bind. They are left out of the next down connections
+// (syncDown), so that a client is not offered a codec it cannot take over
+// and over. It runs on the actor, before closeDown.
+func (p *Peer) noteRefused(answer string) {
+	var desc sdp.SessionDescription
+	// Judge by the sections only for something that looks like an answer.
+	parsed := desc.UnmarshalString(answer) == nil && len(desc.MediaDescriptions) > 0
+	sections := map[string]*sdp.MediaDescription{}
+	for _, m := range desc.MediaDescriptions {
+		if mid, ok := m.Attribute(sdp.AttrKeyMID); ok {
+			sections[mid] = m
+		}
+	}
+	for _, t := range p.down.GetTransceivers() {
+		s := t.Sender()
+		if s == nil {
+			continue
+		}
+		dt, ok := s.Track().(*DownTrack)
+		if !ok || p.subs[dt.key] != dt {
+			continue
+		}
+		refused := dt.noCodec.Load()
+		if parsed && !refused {
+			m := sections[t.Mid()]
+			refused = m == nil || m.MediaName.Port.Value == 0 || !offersCodec(m, dt.pub.codec.MimeType)
+		}
+		if refused {
+			p.log.Info("subscriber refused a track: left out", "track", dt.key, "codec", dt.pub.codec.MimeType)
+			p.noCodec[dt.key] = dt.pub
+		}
+	}
+}
+
+// offersCodec reports whether a media section lists the codec of mime
+// ("video/VP8") in its rtpmap lines.
+func offersCodec(m *sdp.MediaDescription, mime string) bool {
+	_, name, _ := strings.Cut(mime, "/")
+	for _, a := range m.Attributes {
+		if a.Key != "rtpmap" {
+			continue
+		}
+		// "96 VP8/90000"
+		_, enc, _ := strings.Cut(a.Value, " ")
+		enc, _, _ = strings.Cut(enc, "/")
+		if strings.EqualFold(enc, name) {
+			return true
+		}
+	}
+	return false
 }

@@ -227,12 +227,7 @@ func (p *Peer) DownAnswer(sdp string) error {
 			// new connection) with the current subscriptions, less those
 			// whose codec the client cannot take, so that it is not offered
 			// them over and over.
-			for k, dt := range p.subs {
-				if dt.noCodec.Load() {
-					p.log.Info("subscriber cannot take a codec: track left out", "track", k, "codec", dt.pub.codec.MimeType)
-					p.noCodec[k] = dt.pub
-				}
-			}
+			p.noteRefused(sdp)
 			p.closeDown()
 			p.sfu.goroutine(p.publicationsChanged) // takes the room's lock: not on the actor
 			return fmt.Errorf("%w: %v", ErrBadSDP, err)

@@ -180,32 +180,8 @@ func TestUnsupportedCodecNotOfferedAgain(t *testing.T) {
 	pub.SetSending(protocol.SourceMic, true)
 	sub.Watch("pub", protocol.SourceCamera, 0, true)
 
-	// The subscriber knows Opus only.
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, PayloadType: 111}, webrtc.RTPCodecTypeAudio); err != nil {
-		t.Fatal(err)
-	}
-	se := webrtc.SettingEngine{}
-	se.SetIncludeLoopbackCandidate(true)
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se))
-	answer := func(o protocol.DownOffer) error {
-		pc, err := api.NewPeerConnection(webrtc.Configuration{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = pc.Close() })
-		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: o.SDP}); err != nil {
-			t.Fatal(err)
-		}
-		a, err := pc.CreateAnswer(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := pc.SetLocalDescription(a); err != nil {
-			t.Fatal(err)
-		}
-		return sub.DownAnswer(a.SDP)
-	}
+	api := opusOnlyAPI(t)
+	answer := func(o protocol.DownOffer) error { return answerDown(t, api, sub, o) }
 	var o protocol.DownOffer
 	for o = subEv.nextOffer(t); len(o.Tracks) != 2; o = subEv.nextOffer(t) {
 		_ = answer(o) // the publisher's tracks arrive one by one
@@ -222,11 +198,80 @@ func TestUnsupportedCodecNotOfferedAgain(t *testing.T) {
 	if err := answer(again); err != nil {
 		t.Fatalf("answer with the microphone only: %v", err)
 	}
+	noOffer(t, subEv)
+	pub.Close()
+	sub.Close()
+}
+
+// TestUnsupportedOnlyTrackNotOfferedAgain: when the refused track is the
+// only one offered, the answer rejects every section; it is not offered
+// again either.
+func TestUnsupportedOnlyTrackNotOfferedAgain(t *testing.T) {
+	s, err := New(Config{UDPAddr: "127.0.0.1:0", TCPAddr: "-", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pubEv, subEv := newEvents(), newEvents()
+	pub, _ := s.NewPeer("pub", pubEv)
+	sub, _ := s.NewPeer("sub", subEv)
+	pub.Join("app/1")
+	sub.Join("app/1")
+	publish(t, pub, pubEv) // a camera only
+	pub.SetSending(protocol.SourceCamera, true)
+	sub.Watch("pub", protocol.SourceCamera, 0, true)
+
+	o := subEv.nextOffer(t)
+	if len(o.Tracks) != 1 || o.Tracks[0].Source != protocol.SourceCamera {
+		t.Fatalf("offer tracks %+v", o.Tracks)
+	}
+	if err := answerDown(t, opusOnlyAPI(t), sub, o); err == nil {
+		t.Fatal("an answer refusing the only track was applied")
+	}
+	noOffer(t, subEv)
+	pub.Close()
+	sub.Close()
+}
+
+// noOffer checks that no down offer comes for half a second.
+func noOffer(t *testing.T, ev *events) {
+	t.Helper()
 	select {
-	case o := <-subEv.offers:
+	case o := <-ev.offers:
 		t.Fatalf("offered again: tracks %+v", o.Tracks)
 	case <-time.After(500 * time.Millisecond):
 	}
-	pub.Close()
-	sub.Close()
+}
+
+// opusOnlyAPI is a pion API for a subscriber that knows Opus only.
+func opusOnlyAPI(t *testing.T) *webrtc.API {
+	t.Helper()
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, PayloadType: 111}, webrtc.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	se := webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se))
+}
+
+// answerDown answers a down offer with a fresh PeerConnection of api.
+func answerDown(t *testing.T, api *webrtc.API, sub *Peer, o protocol.DownOffer) error {
+	t.Helper()
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: o.SDP}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := pc.CreateAnswer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SetLocalDescription(a); err != nil {
+		t.Fatal(err)
+	}
+	return sub.DownAnswer(a.SDP)
 }
