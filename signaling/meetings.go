@@ -85,7 +85,9 @@ func (s *session) createMeeting(p *protocol.CreateMeetingParams) (any, *protocol
 	if e != nil {
 		// Logged off by a newer login while the row was written: the
 		// meeting was never announced, so it must not outlive the request.
-		if err := s.srv.store.deleteMeeting(ctx, info.ID); err != nil {
+		dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
+		defer dcancel()
+		if err := s.srv.store.deleteMeeting(dctx, info.ID); err != nil {
 			s.log.Error("store: remove an unannounced meeting", "meeting", info.ID, "err", err)
 		}
 		return nil, e

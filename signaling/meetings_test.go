@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/crvnode/crvnode/protocol"
 )
@@ -188,26 +190,64 @@ func TestKickoutAndCustomMessages(t *testing.T) {
 	c.fails(protocol.MeetNotExist, protocol.MethodSendMeetingCustomMsg, protocol.MeetingCustomMsgParams{Msg: "x"})
 }
 
-// A createMeeting that races a newer login of the same user either
-// creates a meeting both the node and its database know, or none: no
-// meeting is left in the database that the node never announced.
+// A createMeeting whose session is logged off by a newer login while it
+// writes the meeting creates nothing: no meeting is left in the database
+// that the node never announced.
 func TestCreateMeetingRacingRelogin(t *testing.T) {
 	n := startNode(t, "", nil)
-	var last *wsClient
-	for i := range 30 {
-		old := login(t, n, "alice")
-		old.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"createMeeting","params":{"meetSubject":"race"}}`, 1000+i))
-		last = login(t, n, "alice") // logs the older session off, while or after it creates
-		old.waitClosed()
+	old := login(t, n, "alice")
+	release := holdWrite(t, n, "insertMeeting", func() {
+		old.send(`{"jsonrpc":"2.0","id":7,"method":"createMeeting","params":{"meetSubject":"race"}}`)
+	})
+	last := login(t, n, "alice") // logs the older session off mid-write
+	old.waitClosed()
+	release()
+	waitAgree(t, func() (string, string) {
+		var list protocol.GetMeetingsResult
+		last.ok(protocol.MethodGetMeetings, nil, &list)
+		stored, err := n.store.meetings(context.Background(), "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(len(stored)), fmt.Sprint(len(list.Meetings))
+	})
+}
+
+// holdWrite makes the next store write op wait: it runs send, returns once
+// a request is held at op, and gives the function that lets it go on.
+func holdWrite(t *testing.T, n *testNode, op string, send func()) (release func()) {
+	t.Helper()
+	held, proceed := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	hook := func(o string) {
+		if o == op {
+			once.Do(func() { close(held); <-proceed })
+		}
 	}
-	var list protocol.GetMeetingsResult
-	last.ok(protocol.MethodGetMeetings, nil, &list)
-	stored, err := n.store.meetings(context.Background(), "acme")
-	if err != nil {
-		t.Fatal(err)
+	n.store.beforeWrite.Store(&hook)
+	var released sync.Once
+	release = func() { released.Do(func() { close(proceed) }) }
+	t.Cleanup(release)
+	send()
+	select {
+	case <-held:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no %s write came", op)
 	}
-	if len(stored) != len(list.Meetings) {
-		t.Fatalf("the database holds %d meetings, the node knows %d", len(stored), len(list.Meetings))
+	return release
+}
+
+// waitAgree polls until what the database and the node say agree (the
+// older session's request may still run after its socket closed).
+func waitAgree(t *testing.T, read func() (stored, node string)) {
+	t.Helper()
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(50 * time.Millisecond) { // within the rate limit
+		stored, node := read()
+		if stored == node {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the database says %s, the node %s", stored, node)
+		}
 	}
-	t.Logf("%d of 30 createMeeting calls won the race", len(stored))
 }

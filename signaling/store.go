@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go)
 
@@ -18,6 +19,15 @@ import (
 // and not destroyed. Live state (sessions, members, calls) stays in memory.
 type Store struct {
 	db *sql.DB
+	// beforeWrite, when set (by tests), runs before insertMeeting and
+	// setDND write, to hold a request at that point.
+	beforeWrite atomic.Pointer[func(op string)]
+}
+
+func (s *Store) hook(op string) {
+	if f := s.beforeWrite.Load(); f != nil {
+		(*f)(op)
+	}
 }
 
 // ErrDuplicate is returned when a meeting ID is already taken.
@@ -83,6 +93,7 @@ func (s *Store) upsertUser(ctx context.Context, app string, id protocol.UserID, 
 }
 
 func (s *Store) setDND(ctx context.Context, app string, id protocol.UserID, dnd int) error {
+	s.hook("setDND")
 	_, err := s.db.ExecContext(ctx, `UPDATE users SET dnd = ? WHERE app_id = ? AND user_id = ?`, dnd, app, id)
 	return err
 }
@@ -106,6 +117,7 @@ func (s *Store) users(ctx context.Context, app string) ([]storedUser, error) {
 
 // insertMeeting stores a new meeting; ErrDuplicate if its ID is taken.
 func (s *Store) insertMeeting(ctx context.Context, app string, m protocol.MeetInfo) error {
+	s.hook("insertMeeting")
 	res, err := s.db.ExecContext(ctx, `INSERT INTO meetings (id, app_id, pswd, subject, pub_meet_url, creator, start_time)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 		m.ID, app, m.Pswd, m.Subject, m.PubMeetURL, m.Creator, m.StartTime)
