@@ -170,7 +170,7 @@ func TestAllowedPeerRelaysBothWays(t *testing.T) {
 			// The outbound datagram is counted once its write returns, which
 			// can be after the echo has come back through the relay.
 			want := float64(2 * len(payload))
-			waitFor(t, "relayed bytes to count both directions", func() bool {
+			waitFor(t, fmt.Sprintf("relayed bytes to reach %v, both directions", want), func() bool {
 				return testutilCounter(s.metrics.relayed) == want
 			})
 			if got := refusals(s, reasonPeerAddress); got != 0 {
