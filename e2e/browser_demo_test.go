@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -100,6 +101,16 @@ func TestBrowserDemo(t *testing.T) {
 	// Grace shares her screen.
 	grace.do(chromedp.Click(chromedp.ID("screen-button")))
 	poll(ada, "Grace's screen", `(() => { const v = document.querySelector('.tile.screen[data-uid="grace"] video'); return v && v.videoWidth > 0; })()`)
+
+	// Grace picks her other camera in the Devices panel; Ada keeps seeing her.
+	grace.do(chromedp.Click(chromedp.ID("devices-button")))
+	poll(grace, "the camera list", `document.querySelectorAll("#dev-camera option").length === 3`)
+	other := js[string](grace, `document.querySelectorAll("#dev-camera option")[2].value`)
+	grace.do(chromedp.SetValue(chromedp.ID("dev-camera"), other))
+	grace.run(`document.getElementById("dev-camera").dispatchEvent(new Event("change"))`)
+	poll(grace, "the other camera to be sent", `crvideo.peerConnections().up.getSenders().some((s) => s.track && s.track.kind === "video" && s.track.getSettings().deviceId === `+strconv.Quote(other)+`)`)
+	grace.do(chromedp.Click(chromedp.ID("devices-button")))
+	poll(ada, "Grace's video from her other camera", playing("grace"))
 
 	// A file from Ada to Grace.
 	file := filepath.Join(t.TempDir(), "Q3-roadmap.pdf")

@@ -524,6 +524,39 @@
     else CRVideo_OpenVideo(me);
   });
 
+  // Devices: the lists come from the browser once the user let the page
+  // capture (before that there are no labels); a choice goes to the SDK,
+  // which switches an open camera or mic at once.
+  async function fillDevices() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return;
+    const devs = await navigator.mediaDevices.enumerateDevices();
+    const fill = (id, kind, fallback) => {
+      const sel = $(id);
+      const keep = sel.value;
+      sel.replaceChildren(...[{ deviceId: '', label: 'Default' }].concat(devs.filter((d) => d.kind === kind && d.deviceId !== 'default'))
+        .map((d, i) => { const o = document.createElement('option'); o.value = d.deviceId; o.textContent = d.label || fallback + ' ' + i; return o; }));
+      sel.value = keep;
+      if (sel.value !== keep) sel.value = '';
+    };
+    fill('dev-camera', 'videoinput', 'Camera');
+    fill('dev-mic', 'audioinput', 'Microphone');
+    fill('dev-speaker', 'audiooutput', 'Speaker');
+    $('dev-speaker').closest('label').hidden = !('setSinkId' in HTMLMediaElement.prototype);
+  }
+
+  $('devices-button').addEventListener('click', () => {
+    const open = $('devices-panel').hidden;
+    $('devices-panel').hidden = !open;
+    $('devices-button').setAttribute('aria-expanded', String(open));
+    if (open) fillDevices().catch((e) => toast('Devices: ' + e.message, 'error'));
+  });
+  if (navigator.mediaDevices && navigator.mediaDevices.addEventListener) {
+    navigator.mediaDevices.addEventListener('devicechange', () => { if (!$('devices-panel').hidden) fillDevices().catch(() => {}); });
+  }
+  $('dev-camera').addEventListener('change', (e) => CRVideo_SetCamera(e.target.value));
+  $('dev-mic').addEventListener('change', (e) => CRVideo_SetMic(e.target.value));
+  $('dev-speaker').addEventListener('change', (e) => CRVideo_SetSpeaker(e.target.value));
+
   $('screen-button').addEventListener('click', () => {
     if (state.sharing) CRVideo_StopScreenShare();
     else CRVideo_StartScreenShare();

@@ -257,6 +257,18 @@ declare function CRVideo_CloseVideo(userID: string): void;
  * link. On by default; applies to the first camera published in a session.
  */
 declare function CRVideo_SetSimulcast(enabled: boolean): void;
+/**
+ * crvnode: the camera to capture, a `deviceId` from
+ * `navigator.mediaDevices.enumerateDevices()` ("" lets the browser choose).
+ * An open camera switches at once, without renegotiation; a device that
+ * cannot be opened is reported by CRVideo_NotifyMediaError and the open
+ * camera stays.
+ */
+declare function CRVideo_SetCamera(deviceId: string): void;
+/** crvnode: the microphone to capture ("" the default); as CRVideo_SetCamera. */
+declare function CRVideo_SetMic(deviceId: string): void;
+/** crvnode: the audio output for the other members' sound ("" the default), where the browser supports setSinkId. */
+declare function CRVideo_SetSpeaker(deviceId: string): void;
 /** ASTATUS of a member, 0 if not in the meeting. */
 declare function CRVideo_GetAudioStatus(userID: string): number;
 /** VSTATUS of a member, 0 if not in the meeting. */

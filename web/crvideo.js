@@ -985,6 +985,7 @@
       a.autoplay = true;
       a.srcObject = new MediaStream([track]);
       m.audio[key] = a;
+      if (m.speaker && a.setSinkId) a.setSinkId(m.speaker).catch(function (e) { warn('speaker', e); });
       var p = a.play();
       if (p && p.catch) {
         p.catch(function () {
@@ -1008,6 +1009,16 @@
       a.pause();
       a.srcObject = null;
     }
+
+    // setSpeaker plays every remote member's sound on the output device id
+    // ("" the default), where the browser can choose (setSinkId).
+    m.setSpeaker = function (id) {
+      m.speaker = id;
+      Object.keys(m.audio).forEach(function (k) {
+        var a = m.audio[k];
+        if (a.setSinkId) a.setSinkId(id).catch(function (e) { warn('speaker', e); });
+      });
+    };
 
     m.remoteTrack = function (key) {
       return m.remote[key] || null;
@@ -1096,6 +1107,48 @@
     return null;
   }
 
+  // switchDevice captures source from the device now chosen and sends it
+  // in place of the open one (no renegotiation: watchers keep watching).
+  // A device that cannot be opened is reported by NotifyMediaError and the
+  // open one stays.
+  function switchDevice(source) {
+    var s = sess;
+    media.device(source, function () {
+      var have = media.localTrack(source);
+      if (!have || have.readyState !== 'live' || !media.want[source] || sess !== s) return; // used at the next opening
+      var st = have.getSettings ? have.getSettings() : {};
+      if (chosen[source] && st.deviceId === chosen[source]) return;
+      return capture(source).then(function (track) {
+        if (sess !== s || !media.want[source] || media.localTrack(source) !== have) {
+          track.stop();
+          return;
+        }
+        return media.publish(source, track).then(function () {
+          videoObjs.forEach(function (v) { v._refresh(); });
+        });
+      });
+    }).catch(function (e) {
+      fire('NotifyMediaError', codeOf(mediaError(e)), source);
+    });
+  }
+
+  /** crvnode: the camera to capture (a deviceId of enumerateDevices; "" the default); an open camera switches at once. */
+  api.CRVideo_SetCamera = function (deviceId) {
+    chosen.camera = str(deviceId);
+    switchDevice('camera');
+  };
+
+  /** crvnode: the microphone to capture ("" the default); an open mic switches at once. */
+  api.CRVideo_SetMic = function (deviceId) {
+    chosen.mic = str(deviceId);
+    switchDevice('mic');
+  };
+
+  /** crvnode: the output device for the other members' sound ("" the default), where the browser supports setSinkId. */
+  api.CRVideo_SetSpeaker = function (deviceId) {
+    media.setSpeaker(str(deviceId));
+  };
+
   /** crvnode: sends cameras opened from now on as simulcast layers (default) or as one encoding. */
   api.CRVideo_SetSimulcast = function (enabled) {
     simulcast = !!enabled;
@@ -1110,13 +1163,25 @@
     return rpcError(code, String(e && e.message || e));
   }
 
+  // The devices the user chose (crvnode's CRVideo_SetCamera/SetMic); ""
+  // lets the browser choose.
+  var chosen = { camera: '', mic: '' };
+
+  function withDevice(constraints, id) {
+    if (!id) return constraints;
+    var c = {};
+    Object.keys(constraints).forEach(function (k) { c[k] = constraints[k]; });
+    c.deviceId = { exact: id };
+    return c;
+  }
+
   function capture(source) {
     var md = win.navigator && win.navigator.mediaDevices;
     if (!md) return Promise.reject(rpcError(ERR.MEDIA_OPEN_FAILED, 'no media devices (a secure context is needed)'));
     var p;
     if (source === 'screen') p = md.getDisplayMedia({ video: true, audio: false });
-    else if (source === 'mic') p = md.getUserMedia({ audio: audioConstraints, video: false });
-    else p = md.getUserMedia({ video: videoConstraints, audio: false });
+    else if (source === 'mic') p = md.getUserMedia({ audio: withDevice(audioConstraints, chosen.mic), video: false });
+    else p = md.getUserMedia({ video: withDevice(videoConstraints, chosen.camera), audio: false });
     return p.then(function (stream) {
       var t = source === 'mic' ? stream.getAudioTracks()[0] : stream.getVideoTracks()[0];
       if (!t) throw rpcError(ERR.MEDIA_OPEN_FAILED, 'no track');

@@ -1,0 +1,75 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/crvnode/crvnode/node"
+	"github.com/crvnode/crvnode/protocol"
+)
+
+// The user switches camera and mic while they are open: the new devices
+// are sent in place of the old (the watcher keeps receiving, with no new
+// down offer), and a device that cannot be opened is reported while the
+// open one stays. Chromium's fake devices give two cameras and two mics.
+func TestBrowserSwitchDevices(t *testing.T) {
+	needChromium(t)
+	n := startMediaNode(t, node.FileConfig{})
+	site := webFor(t, n)
+	b := startBrowser(t)
+	br := b.sdkPage("web", site)
+	br.login(site, "web")
+
+	tally := newRTPTally()
+	gopher := joinMediaWith(t, n, "gopher", tally.onTrack)
+	ctx := ctxTimeout(t, browserTimeout)
+	meet, err := gopher.CreateMeeting(ctx, "devices", 0)
+	must(t, err)
+	_, err = gopher.EnterMeeting(ctx, meet.ID, "", "")
+	must(t, err)
+
+	br.run(`(async () => {
+		CRVideo_EnterMeeting(%s, "", "web", "Web", "");
+		const [code] = await T.wait("EnterMeetingRslt");
+		if (code !== 0) throw new Error("EnterMeetingRslt " + code);
+		CRVideo_OpenMic("web");
+		CRVideo_OpenVideo("web");
+		await T.wait("VideoStatusChanged", (u, o, n) => u === "web" && n === 3);
+		await T.wait("AudioStatusChanged", (u, o, n) => u === "web" && n === 3);
+		window.sent = (kind) => crvideo.peerConnections().up.getSenders().find((s) => s.track && s.track.kind === kind).track;
+	})()`, meet.ID)
+	gopher.waitData(protocol.EventVideoStatusChanged, func(d any) bool {
+		e := d.(*protocol.StatusChanged)
+		return e.UserID == "web" && e.NewStatus == protocol.VStatusOpen
+	})
+	must(t, gopher.SetVideo(ctx, "web", protocol.VideoIDCamera, 0))
+	waitTally(t, tally, "web/camera", 50, 15*time.Second)
+
+	// Switch to the other camera and the other mic.
+	br.run(`(async () => {
+		const devs = await navigator.mediaDevices.enumerateDevices();
+		const other = (kind, cur) => devs.find((d) => d.kind === kind && d.deviceId !== "default" && d.deviceId !== cur);
+		const oldCam = sent("video"), oldMic = sent("audio");
+		const cam = other("videoinput", oldCam.getSettings().deviceId), mic = other("audioinput", oldMic.getSettings().deviceId);
+		if (!cam || !mic) throw new Error("devices " + JSON.stringify(devs.map((d) => d.kind + ":" + d.label)));
+		CRVideo_SetCamera(cam.deviceId);
+		CRVideo_SetMic(mic.deviceId);
+		await T.until(() => sent("video").getSettings().deviceId === cam.deviceId && sent("audio").getSettings().deviceId === mic.deviceId, 10000, "the new devices to be sent");
+		if (oldCam.readyState !== "ended" || oldMic.readyState !== "ended") throw new Error("the old devices still capture");
+		window.cam = cam.deviceId;
+	})()`)
+	before, _, _ := tally.get("web/camera")
+	waitTally(t, tally, "web/camera", before+50, 15*time.Second)
+
+	// A camera that does not exist: reported, and the open one stays.
+	br.run(`(async () => {
+		CRVideo_SetCamera("no-such-camera");
+		const [code, source] = await T.wait("NotifyMediaError");
+		if (code !== 8007 || source !== "camera") throw new Error("NotifyMediaError " + code + " " + source);
+		const t = sent("video");
+		if (t.readyState !== "live" || t.getSettings().deviceId !== cam) throw new Error("the open camera changed");
+		if (CRVideo_GetVideoStatus("web") !== 3) throw new Error("video status " + CRVideo_GetVideoStatus("web"));
+	})()`)
+	before, _, _ = tally.get("web/camera")
+	waitTally(t, tally, "web/camera", before+50, 15*time.Second)
+}
