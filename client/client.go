@@ -126,7 +126,8 @@ type Client struct {
 // Dial connects to a node's WebSocket endpoint (ws://host:port/ws or
 // wss://...). ctx bounds the handshake only; the connection lives until
 // Close or until it drops. A failure is code 203 CREATE_CONN_FAILED, wrapping
-// the cause.
+// the cause. Log in soon after: the node closes a connection that has not
+// logged in within its login time (10 s by default).
 func Dial(ctx context.Context, url string, opts Options) (*Client, error) {
 	opts = opts.withDefaults()
 	conn, resp, err := opts.Dialer.DialContext(ctx, url, opts.Header)

@@ -36,6 +36,8 @@ type Limits struct {
 	Burst           int           `yaml:"burst"`           // requests allowed at once
 	CallTimeout     time.Duration `yaml:"callTimeout"`     // ringing time before 604
 	SendQueue       int           `yaml:"sendQueue"`       // queued outgoing messages before a client is dropped as too slow
+	LoginTimeout    time.Duration `yaml:"loginTimeout"`    // a connection not logged in by then is closed (1008); negative: never
+	MaxConnections  int           `yaml:"maxConnections"`  // open WebSocket connections; more are refused with HTTP 503; negative: no limit
 }
 
 // Config is everything the signaling server needs. The zero value of every
@@ -68,6 +70,8 @@ var DefaultLimits = Limits{
 	Burst:           100,
 	CallTimeout:     30 * time.Second,
 	SendQueue:       1024,
+	LoginTimeout:    10 * time.Second,
+	MaxConnections:  50000,
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -108,6 +112,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if l.SendQueue <= 0 {
 		l.SendQueue = d.SendQueue
+	}
+	if l.LoginTimeout == 0 {
+		l.LoginTimeout = d.LoginTimeout
+	}
+	if l.MaxConnections == 0 {
+		l.MaxConnections = d.MaxConnections
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

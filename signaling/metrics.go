@@ -17,6 +17,7 @@ type metrics struct {
 	slowClients prometheus.Counter
 	oversized   prometheus.Counter
 	abuseCloses prometheus.Counter
+	refused     *prometheus.CounterVec
 }
 
 // Call outcomes counted in crvnode_calls_total.
@@ -44,6 +45,9 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 		abuseCloses: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "crvnode_rate_abuse_closes_total", Help: "Connections closed for sending far past the rate limit.",
 		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "crvnode_connections_refused_total", Help: "WebSocket connections refused or closed before a login, by reason (max_connections, login_timeout).",
+		}, []string{"reason"}),
 	}
 	gauge := func(name, help string, f func(*app) int) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
@@ -57,7 +61,7 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 		})
 	}
 	collectors := []prometheus.Collector{
-		m.requests, m.calls, m.slowClients, m.oversized, m.abuseCloses,
+		m.requests, m.calls, m.slowClients, m.oversized, m.abuseCloses, m.refused,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "crvnode_connections", Help: "Open WebSocket connections.",
 		}, func() float64 {

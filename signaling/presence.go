@@ -131,6 +131,7 @@ func (s *session) logout(*protocol.Empty) (any, *protocol.Error) {
 	delete(a.watchers, s)
 	a.logoffLocked(u, &ob)
 	s.user = nil
+	s.anonSince = time.Now() // the login time starts again
 	a.mu.Unlock()
 	ob.flush()
 	return nil, nil

@@ -96,9 +96,16 @@ func (srv *Server) checkOrigin(r *http.Request) bool {
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	srv.mu.Lock()
 	closed := srv.closed
+	full := srv.cfg.Limits.MaxConnections > 0 && len(srv.sessions) >= srv.cfg.Limits.MaxConnections
 	srv.mu.Unlock()
 	if closed {
 		http.Error(w, "node is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if full {
+		srv.metrics.refused.WithLabelValues("max_connections").Inc()
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "too many connections", http.StatusServiceUnavailable)
 		return
 	}
 	conn, err := srv.upgrader.Upgrade(w, r, nil)

@@ -37,21 +37,23 @@ type session struct {
 	closeText string
 
 	// Owned by the reader goroutine.
-	app     *app
-	user    *user
-	limiter bucket
+	app       *app
+	user      *user
+	limiter   bucket
+	anonSince time.Time // when the connection opened or last logged out
 }
 
 func newSession(srv *Server, conn *websocket.Conn, baseURL string) *session {
 	l := srv.cfg.Limits
 	return &session{
-		srv:     srv,
-		conn:    conn,
-		log:     srv.log.With("remote", conn.RemoteAddr().String()),
-		baseURL: baseURL,
-		out:     sendQueue{max: l.SendQueue, wake: make(chan struct{}, 1)},
-		closing: make(chan struct{}),
-		limiter: newBucket(l.Rate, l.Burst),
+		srv:       srv,
+		conn:      conn,
+		log:       srv.log.With("remote", conn.RemoteAddr().String()),
+		baseURL:   baseURL,
+		out:       sendQueue{max: l.SendQueue, wake: make(chan struct{}, 1)},
+		closing:   make(chan struct{}),
+		limiter:   newBucket(l.Rate, l.Burst),
+		anonSince: time.Now(),
 	}
 }
 
@@ -122,22 +124,45 @@ func (s *session) write(kind int, b []byte) error {
 func (s *session) readLoop() {
 	defer s.cleanup()
 	s.conn.SetReadLimit(s.srv.cfg.Limits.MaxMessageBytes)
-	_ = s.conn.SetReadDeadline(time.Now().Add(pongWait))
-	s.conn.SetPongHandler(func(string) error { return s.conn.SetReadDeadline(time.Now().Add(pongWait)) })
+	_ = s.conn.SetReadDeadline(s.readDeadline())
+	s.conn.SetPongHandler(func(string) error { return s.conn.SetReadDeadline(s.readDeadline()) })
 	for {
 		kind, data, err := s.conn.ReadMessage()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				s.srv.metrics.oversized.Inc()
 			}
+			if s.loginOverdue() {
+				s.srv.metrics.refused.WithLabelValues("login_timeout").Inc()
+				s.close(websocket.ClosePolicyViolation, "login timeout")
+			}
 			return
 		}
-		_ = s.conn.SetReadDeadline(time.Now().Add(pongWait))
 		if kind != websocket.TextMessage {
 			data = []byte(`"binary"`) // refused as not a request object, after the rate limit
 		}
 		s.handle(data)
+		_ = s.conn.SetReadDeadline(s.readDeadline()) // after handling: a login or logout moves it
 	}
+}
+
+// readDeadline is when the reader gives up: 60 s of silence, or the end
+// of the login time for a connection that is not logged in.
+func (s *session) readDeadline() time.Time {
+	d := time.Now().Add(pongWait)
+	if lt := s.srv.cfg.Limits.LoginTimeout; s.user == nil && lt > 0 {
+		if end := s.anonSince.Add(lt); end.Before(d) {
+			return end
+		}
+	}
+	return d
+}
+
+// loginOverdue reports whether the connection has been open (or logged
+// out) for the login time without logging in.
+func (s *session) loginOverdue() bool {
+	lt := s.srv.cfg.Limits.LoginTimeout
+	return s.user == nil && lt > 0 && !time.Now().Before(s.anonSince.Add(lt))
 }
 
 // handle checks one message against the rate limit, decodes it as a
