@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -132,7 +133,8 @@ func (s *session) readLoop() {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				s.srv.metrics.oversized.Inc()
 			}
-			if s.loginOverdue() {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && s.loginOverdue() {
 				s.srv.metrics.refused.WithLabelValues("login_timeout").Inc()
 				s.close(websocket.ClosePolicyViolation, "login timeout")
 			}
