@@ -1080,6 +1080,7 @@
   // Devices: mic, camera, screen.
 
   var videoConstraints = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
+  var audioConstraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
   // Simulcast: a camera is sent as up to three encodings, rids q (quarter
   // size), h (half) and f (full), so that the node can send each
@@ -1153,7 +1154,6 @@
   api.CRVideo_SetSimulcast = function (enabled) {
     simulcast = !!enabled;
   };
-  var audioConstraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
   function mediaError(e) {
     if (e && e.crv) return e;
