@@ -115,10 +115,12 @@ func (p *Peer) offerDown() {
 	}
 	p.downOffering = true
 	tracks := []protocol.DownTrack{}
+	p.offered = map[string]*DownTrack{}
 	for _, t := range p.down.GetTransceivers() {
 		if s := t.Sender(); s != nil {
 			if dt, ok := s.Track().(*DownTrack); ok {
 				tracks = append(tracks, protocol.DownTrack{Mid: t.Mid(), UserID: dt.key.peer, Source: dt.key.source})
+				p.offered[t.Mid()] = dt
 			}
 		}
 	}
@@ -138,7 +140,7 @@ func (p *Peer) closeDown() {
 		p.down = nil
 		p.sfu.metrics.peers.WithLabelValues("down").Dec()
 	}
-	p.downOffering, p.downAgain, p.downCands = false, false, nil
+	p.downOffering, p.downAgain, p.downCands, p.offered = false, false, nil, nil
 }
 
 // noteRefused records, from an answer the down connection could not take,
@@ -157,18 +159,15 @@ func (p *Peer) noteRefused(answer string) {
 			sections[mid] = m
 		}
 	}
-	for _, t := range p.down.GetTransceivers() {
-		s := t.Sender()
-		if s == nil {
-			continue
-		}
-		dt, ok := s.Track().(*DownTrack)
-		if !ok || p.subs[dt.key] != dt {
+	// Only the tracks of the offer answered: one added since has no
+	// section yet, and is offered next.
+	for mid, dt := range p.offered {
+		if p.subs[dt.key] != dt {
 			continue
 		}
 		refused := dt.noCodec.Load()
 		if parsed && !refused {
-			m := sections[t.Mid()]
+			m := sections[mid]
 			refused = m == nil || m.MediaName.Port.Value == 0 || !offersCodec(m, dt.pub.codec.MimeType)
 		}
 		if refused {

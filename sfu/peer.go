@@ -55,6 +55,7 @@ type Peer struct {
 	downCands    []webrtc.ICECandidateInit
 	subs         map[pubKey]*DownTrack
 	noCodec      map[pubKey]*Publication // publications this client's answers cannot take: not offered again
+	offered      map[string]*DownTrack   // the tracks of the last down offer, by mid
 
 	downReady atomic.Bool // the down connection is connected: SRTP can carry a keyframe
 }
