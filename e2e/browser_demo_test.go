@@ -104,8 +104,8 @@ func TestBrowserDemo(t *testing.T) {
 
 	// Grace picks her other camera in the Devices panel; Ada keeps seeing her.
 	grace.do(chromedp.Click(chromedp.ID("devices-button")))
-	poll(grace, "the camera list", `document.querySelectorAll("#dev-camera option").length === 3`)
-	other := js[string](grace, `document.querySelectorAll("#dev-camera option")[2].value`)
+	poll(grace, "the camera list", `[...document.querySelectorAll("#dev-camera option")].some((o) => o.textContent === "fake_device_2")`)
+	other := js[string](grace, `[...document.querySelectorAll("#dev-camera option")].find((o) => o.textContent === "fake_device_2").value`)
 	grace.do(chromedp.SetValue(chromedp.ID("dev-camera"), other))
 	grace.run(`document.getElementById("dev-camera").dispatchEvent(new Event("change"))`)
 	poll(grace, "the other camera to be sent", `crvideo.peerConnections().up.getSenders().some((s) => s.track && s.track.kind === "video" && s.track.getSettings().deviceId === `+strconv.Quote(other)+`)`)

@@ -11,7 +11,9 @@ import (
 // The user switches camera and mic while they are open: the new devices
 // are sent in place of the old (the watcher keeps receiving, with no new
 // down offer), and a device that cannot be opened is reported while the
-// open one stays. Chromium's fake devices give two cameras and two mics.
+// open one stays. Chromium's fake devices give three cameras and mics; of
+// the cameras, fake_device_1 delivers Y16 frames that no encoder takes,
+// so the test switches to fake_device_2.
 func TestBrowserSwitchDevices(t *testing.T) {
 	needChromium(t)
 	n := startMediaNode(t, node.FileConfig{})
@@ -48,9 +50,10 @@ func TestBrowserSwitchDevices(t *testing.T) {
 	// Switch to the other camera and the other mic.
 	br.run(`(async () => {
 		const devs = await navigator.mediaDevices.enumerateDevices();
-		const other = (kind, cur) => devs.find((d) => d.kind === kind && d.deviceId !== "default" && d.deviceId !== cur);
 		const oldCam = sent("video"), oldMic = sent("audio");
-		const cam = other("videoinput", oldCam.getSettings().deviceId), mic = other("audioinput", oldMic.getSettings().deviceId);
+		const cam = devs.find((d) => d.kind === "videoinput" && d.label === "fake_device_2");
+		const mic = devs.find((d) => d.kind === "audioinput" && d.deviceId !== "default" && d.deviceId !== oldMic.getSettings().deviceId);
+		if (cam && cam.deviceId === oldCam.getSettings().deviceId) throw new Error("already on " + cam.label);
 		if (!cam || !mic) throw new Error("devices " + JSON.stringify(devs.map((d) => d.kind + ":" + d.label)));
 		CRVideo_SetCamera(cam.deviceId);
 		CRVideo_SetMic(mic.deviceId);
@@ -58,8 +61,7 @@ func TestBrowserSwitchDevices(t *testing.T) {
 		if (oldCam.readyState !== "ended" || oldMic.readyState !== "ended") throw new Error("the old devices still capture");
 		window.cam = cam.deviceId;
 	})()`)
-	before, _, _ := tally.get("web/camera")
-	waitTally(t, tally, "web/camera", before+50, 15*time.Second)
+	waitMedia(t, tally, "web/camera", tally.mediaPackets("web/camera")+50)
 
 	// A camera that does not exist: reported, and the open one stays.
 	br.run(`(async () => {
@@ -70,6 +72,17 @@ func TestBrowserSwitchDevices(t *testing.T) {
 		if (t.readyState !== "live" || t.getSettings().deviceId !== cam) throw new Error("the open camera changed");
 		if (CRVideo_GetVideoStatus("web") !== 3) throw new Error("video status " + CRVideo_GetVideoStatus("web"));
 	})()`)
-	before, _, _ = tally.get("web/camera")
-	waitTally(t, tally, "web/camera", before+50, 15*time.Second)
+	waitMedia(t, tally, "web/camera", tally.mediaPackets("web/camera")+50)
+}
+
+// waitMedia waits until a track has brought n packets with media.
+func waitMedia(t *testing.T, r *rtpTally, key string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for r.mediaPackets(key) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d packets with media, want %d", key, r.mediaPackets(key), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -79,7 +79,7 @@ func startBrowser(t *testing.T) *browser {
 		chromedp.DisableGPU,
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("use-fake-device-for-media-stream", "device-count=2"),
+		chromedp.Flag("use-fake-device-for-media-stream", "device-count=3"),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),

@@ -18,10 +18,11 @@ type rtpTally struct {
 	codecs    map[string]string
 	keyframes map[string]int
 	heights   map[string]int // the height of the last VP8 keyframe
+	media     map[string]int // packets with a payload (not padding alone)
 }
 
 func newRTPTally() *rtpTally {
-	return &rtpTally{packets: map[string]int{}, codecs: map[string]string{}, keyframes: map[string]int{}, heights: map[string]int{}}
+	return &rtpTally{packets: map[string]int{}, codecs: map[string]string{}, keyframes: map[string]int{}, heights: map[string]int{}, media: map[string]int{}}
 }
 
 func (r *rtpTally) onTrack(rt *client.RemoteTrack) {
@@ -37,6 +38,9 @@ func (r *rtpTally) onTrack(rt *client.RemoteTrack) {
 		}
 		r.mu.Lock()
 		r.packets[key]++
+		if len(pkt.Payload) > 0 {
+			r.media[key]++
+		}
 		if mime == "video/vp8" && vp8KeyframeStart(pkt.Payload) {
 			r.keyframes[key]++
 			if _, h, ok := vp8KeyframeSize(pkt.Payload); ok {
@@ -51,6 +55,14 @@ func (r *rtpTally) get(key string) (packets, keyframes int, codec string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.packets[key], r.keyframes[key], r.codecs[key]
+}
+
+// mediaPackets counts a track's packets that carry media (a sender's
+// bandwidth probes are padding alone).
+func (r *rtpTally) mediaPackets(key string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.media[key]
 }
 
 // lastHeight is the height of the last VP8 keyframe of a track, 0 before one.

@@ -1048,8 +1048,15 @@
       if (l && l.tr && pc.getTransceivers().indexOf(l.tr) >= 0) {
         var old = l.track;
         l.track = track;
-        if (old && old !== track) old.stop();
-        return l.tr.sender.replaceTrack(track);
+        // The old track stops once the new one is in place: a sender whose
+        // track ended before the replacement may encode nothing more.
+        return l.tr.sender.replaceTrack(track).then(function () {
+          if (old && old !== track) old.stop();
+        }, function (e) {
+          if (l.track === track) l.track = old;
+          if (old !== track) track.stop();
+          throw e;
+        });
       }
       var init = { direction: 'sendonly', streams: [new MediaStream([track])] };
       var enc = source === 'camera' && simulcast ? simulcastEncodings(track) : null;
