@@ -219,24 +219,12 @@ func TestCancelMidFile(t *testing.T) {
 		t.Errorf("relay still counts %d bytes", s.BufferedBytes)
 	}
 	// No Result for a cancelled task, and no file event at the receiver.
-	for _, ev := range drain(alice.rec) {
+	for _, ev := range drainQuiet(alice.rec, 50*time.Millisecond) {
 		if res, ok := ev.(*Result); ok && res.TaskID == id {
 			t.Errorf("cancelled task got a result %v", res.Code)
 		}
 	}
 	bob.rec.none(t, 100*time.Millisecond)
-}
-
-func drain(r *recorder) []Event {
-	var evs []Event
-	for {
-		select {
-		case ev := <-r.ch:
-			evs = append(evs, ev)
-		case <-time.After(50 * time.Millisecond):
-			return evs
-		}
-	}
 }
 
 func TestReceiverGoesAway(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crvnode/crvnode/node"
 	"github.com/crvnode/crvnode/protocol"
 )
 
@@ -15,35 +14,8 @@ import (
 // the cameras, fake_device_1 delivers Y16 frames that no encoder takes,
 // so the test switches to fake_device_2.
 func TestBrowserSwitchDevices(t *testing.T) {
-	needChromium(t)
-	n := startMediaNode(t, node.FileConfig{})
-	site := webFor(t, n)
-	b := startBrowser(t)
-	br := b.sdkPage("web", site)
-	br.login(site, "web")
-
-	tally := newRTPTally()
-	gopher := joinMediaWith(t, n, "gopher", tally.onTrack)
-	ctx := ctxTimeout(t, browserTimeout)
-	meet, err := gopher.CreateMeeting(ctx, "devices", 0)
-	must(t, err)
-	_, err = gopher.EnterMeeting(ctx, meet.ID, "", "")
-	must(t, err)
-
-	br.run(`(async () => {
-		CRVideo_EnterMeeting(%s, "", "web", "Web", "");
-		const [code] = await T.wait("EnterMeetingRslt");
-		if (code !== 0) throw new Error("EnterMeetingRslt " + code);
-		CRVideo_OpenMic("web");
-		CRVideo_OpenVideo("web");
-		await T.wait("VideoStatusChanged", (u, o, n) => u === "web" && n === 3);
-		await T.wait("AudioStatusChanged", (u, o, n) => u === "web" && n === 3);
-		window.sent = (kind) => crvideo.peerConnections().up.getSenders().find((s) => s.track && s.track.kind === kind).track;
-	})()`, meet.ID)
-	gopher.waitData(protocol.EventVideoStatusChanged, func(d any) bool {
-		e := d.(*protocol.StatusChanged)
-		return e.UserID == "web" && e.NewStatus == protocol.VStatusOpen
-	})
+	br, gopher, tally, ctx := browserWithGopher(t, "devices", true, nil)
+	br.run(`window.sent = (kind) => crvideo.peerConnections().up.getSenders().find((s) => s.track && s.track.kind === kind).track`)
 	must(t, gopher.SetVideo(ctx, "web", protocol.VideoIDCamera, 0))
 	waitTally(t, tally, "web/camera", 50, 15*time.Second)
 
@@ -78,11 +50,5 @@ func TestBrowserSwitchDevices(t *testing.T) {
 // waitMedia waits until a track has brought n packets with media.
 func waitMedia(t *testing.T, r *rtpTally, key string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for r.mediaPackets(key) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %d packets with media, want %d", key, r.mediaPackets(key), n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitCount(t, key+" packets with media", r.mediaPackets, key, n, 15*time.Second)
 }

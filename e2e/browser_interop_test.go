@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"testing"
@@ -127,43 +128,57 @@ func vp8KeyframeStart(p []byte) bool {
 	return i >= 0 && len(p) > i && p[i]&0x01 == 0
 }
 
+// browserWithGopher puts a browser page ("web") and a Go client
+// ("gopher", its tracks counted in the tally) in a meeting the Go client
+// creates, then opens the browser's camera, and its mic too if mic, and
+// has the Go client watch the camera once it sees it open. setup runs on
+// the Go client before it enters.
+func browserWithGopher(t *testing.T, subject string, mic bool, setup func(*mediaUser)) (br *page, gopher *mediaUser, tally *rtpTally, ctx context.Context) {
+	t.Helper()
+	needChromium(t)
+	n := startMediaNode(t, node.FileConfig{})
+	site := webFor(t, n)
+	br = startBrowser(t).sdkPage("web", site)
+	br.login(site, "web")
+
+	tally = newRTPTally()
+	gopher = joinMediaWith(t, n, "gopher", tally.onTrack)
+	if setup != nil {
+		setup(gopher)
+	}
+	ctx = ctxTimeout(t, browserTimeout)
+	meet, err := gopher.CreateMeeting(ctx, subject, 0)
+	must(t, err)
+	_, err = gopher.EnterMeeting(ctx, meet.ID, "", "")
+	must(t, err)
+
+	br.run(`(async (mic) => {
+		CRVideo_EnterMeeting(%s, "", "web", "Web", "");
+		const [code] = await T.wait("EnterMeetingRslt");
+		if (code !== 0) throw new Error("EnterMeetingRslt " + code);
+		if (mic) CRVideo_OpenMic("web");
+		CRVideo_OpenVideo("web");
+		await T.wait("VideoStatusChanged", (u, o, n) => u === "web" && n === 3);
+		if (mic) await T.wait("AudioStatusChanged", (u, o, n) => u === "web" && n === 3);
+	})(%s)`, meet.ID, mic)
+	gopher.waitData(protocol.EventVideoStatusChanged, func(d any) bool {
+		e := d.(*protocol.StatusChanged)
+		return e.UserID == "web" && e.NewStatus == protocol.VStatusOpen
+	})
+	return br, gopher, tally, ctx
+}
+
 // A browser and a Go client (synthetic camera and mic) in one meeting:
 // the Go client receives the browser's real VP8 video and Opus audio, the
 // browser receives the Go client's tracks, and both see each other's
 // statuses, speaking levels and messages.
 func TestBrowserGoClientInterop(t *testing.T) {
-	needChromium(t)
-	n := startMediaNode(t, node.FileConfig{})
-	site := webFor(t, n)
-	b := startBrowser(t)
-	br := b.sdkPage("web", site)
-	br.login(site, "web")
-
-	tally := newRTPTally()
-	gopher := joinMediaWith(t, n, "gopher", tally.onTrack)
-	gopher.SetMicSource(client.NewSyntheticAudio())
-	gopher.SetCameraSource(client.NewSyntheticVideo(300_000, 30, false))
-	ctx := ctxTimeout(t, browserTimeout)
-	meet, err := gopher.CreateMeeting(ctx, "interop", 0)
-	must(t, err)
-	_, err = gopher.EnterMeeting(ctx, meet.ID, "", "")
-	must(t, err)
-
-	br.run(`(async () => {
-		CRVideo_EnterMeeting(%s, "", "web", "Web", "");
-		const [code] = await T.wait("EnterMeetingRslt");
-		if (code !== 0) throw new Error("EnterMeetingRslt " + code);
-		CRVideo_OpenMic("web");
-		CRVideo_OpenVideo("web");
-		await T.wait("VideoStatusChanged", (u, o, n) => u === "web" && n === 3);
-		await T.wait("AudioStatusChanged", (u, o, n) => u === "web" && n === 3);
-	})()`, meet.ID)
+	br, gopher, tally, ctx := browserWithGopher(t, "interop", true, func(g *mediaUser) {
+		g.SetMicSource(client.NewSyntheticAudio())
+		g.SetCameraSource(client.NewSyntheticVideo(300_000, 30, false))
+	})
 
 	// The browser's camera and mic at the Go client.
-	gopher.waitData(protocol.EventVideoStatusChanged, func(d any) bool {
-		e := d.(*protocol.StatusChanged)
-		return e.UserID == "web" && e.NewStatus == protocol.VStatusOpen
-	})
 	must(t, gopher.SetVideo(ctx, "web", protocol.VideoIDCamera, 0))
 	waitTally(t, tally, "web/camera", 100, 15*time.Second)
 	waitTally(t, tally, "web/mic", 50, 15*time.Second)
@@ -224,14 +239,20 @@ func TestBrowserGoClientInterop(t *testing.T) {
 
 func waitTally(t *testing.T, r *rtpTally, key string, n int, within time.Duration) {
 	t.Helper()
+	waitCount(t, key+" packets", func(k string) int { p, _, _ := r.get(k); return p }, key, n, within)
+}
+
+// waitCount polls count(key) until it reaches n, for at most within.
+func waitCount(t *testing.T, what string, count func(string) int, key string, n int, within time.Duration) {
+	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		p, _, _ := r.get(key)
-		if p >= n {
+		got := count(key)
+		if got >= n {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: %d packets, want %d within %v", key, p, n, within)
+			t.Fatalf("%s: %d, want %d within %v", what, got, n, within)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crvnode/crvnode/node"
 	"github.com/crvnode/crvnode/protocol"
 )
 
@@ -12,28 +11,7 @@ import (
 // watcher the layer that fits the height it shows the video at: a small
 // tile gets the quarter-size layer, a large one a full-size layer.
 func TestBrowserSimulcast(t *testing.T) {
-	needChromium(t)
-	n := startMediaNode(t, node.FileConfig{})
-	site := webFor(t, n)
-	b := startBrowser(t)
-	br := b.sdkPage("web", site)
-	br.login(site, "web")
-
-	tally := newRTPTally()
-	gopher := joinMediaWith(t, n, "gopher", tally.onTrack)
-	ctx := ctxTimeout(t, browserTimeout)
-	meet, err := gopher.CreateMeeting(ctx, "simulcast", 0)
-	must(t, err)
-	_, err = gopher.EnterMeeting(ctx, meet.ID, "", "")
-	must(t, err)
-
-	br.run(`(async () => {
-		CRVideo_EnterMeeting(%s, "", "web", "Web", "");
-		const [code] = await T.wait("EnterMeetingRslt");
-		if (code !== 0) throw new Error("EnterMeetingRslt " + code);
-		CRVideo_OpenVideo("web");
-		await T.wait("VideoStatusChanged", (u, o, n) => u === "web" && n === 3);
-	})()`, meet.ID)
+	br, gopher, tally, ctx := browserWithGopher(t, "simulcast", false, nil)
 	// The browser sends three encodings, each with frames.
 	rids := js[[]string](br, `(async () => {
 		const end = performance.now() + 20000;
@@ -50,10 +28,6 @@ func TestBrowserSimulcast(t *testing.T) {
 	}
 	full := js[int](br, `crvideo.peerConnections().up.getSenders().find((s) => s.track && s.track.kind === "video").track.getSettings().height`)
 
-	gopher.waitData(protocol.EventVideoStatusChanged, func(d any) bool {
-		e := d.(*protocol.StatusChanged)
-		return e.UserID == "web" && e.NewStatus == protocol.VStatusOpen
-	})
 	// A 120-line tile: the quarter-size layer.
 	must(t, gopher.SetVideo(ctx, "web", protocol.VideoIDCamera, 120))
 	small := waitKeyHeight(t, tally, "web/camera", func(h int) bool { return h > 0 && h <= full/4+1 })
