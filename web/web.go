@@ -2,8 +2,10 @@
 // in the binary: the SDK at /sdk/ (crvideo.js, its ES module build
 // crvideo.mjs, and TypeScript declarations), the demo at /.
 //
-// The SDK is plain JavaScript with no build step; crvideo.mjs is made from
-// crvideo.js when the package loads, so the two never differ.
+// The SDK is plain JavaScript with no build step. Its source is a few
+// files under sdk/ (see sdkParts); when the package loads, it joins them
+// into the one classic script served as crvideo.js, and makes crvideo.mjs
+// from that script, so the two never differ.
 package web
 
 import (
@@ -18,8 +20,19 @@ import (
 	"sync"
 )
 
-//go:embed crvideo.js crvideo.d.ts index.html app.js style.css
+//go:embed sdk crvideo.d.ts index.html app.js style.css
 var files embed.FS
+
+// sdkParts are the SDK's source files, in the order crvideo.js joins them.
+// head.js opens the one function scope they all share and tail.js closes
+// it; each part between may use what the parts before it define.
+var sdkParts = []string{
+	"sdk/head.js",     // the header, the scope, the namespace
+	"sdk/core.js",     // errors, callbacks, connection, session, meetings, calls, events
+	"sdk/media.js",    // PeerConnections, tracks, devices, simulcast, video objects
+	"sdk/transfer.js", // SendCmd/SendBuffer/SendFile and the frames of datachannel/FORMAT.md
+	"sdk/tail.js",     // the exports
+}
 
 // asset is one file served, with its validator.
 type asset struct {
@@ -54,7 +67,7 @@ func load() {
 		}
 		return b
 	}
-	js, dts := read("crvideo.js"), read("crvideo.d.ts")
+	js, dts := assemble(read), read("crvideo.d.ts")
 	names := ExportedNames()
 	assets = map[string]*asset{
 		"/sdk/crvideo.js":    {body: js, contentType: typeJS, sdk: true},
@@ -70,6 +83,19 @@ func load() {
 		sum := sha256.Sum256(a.body)
 		a.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
 	}
+}
+
+// assemble joins the SDK's parts into crvideo.js: each part as it is, in
+// the order of sdkParts, one empty line between two.
+func assemble(read func(string) []byte) []byte {
+	var b bytes.Buffer
+	for i, p := range sdkParts {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.Write(read(p))
+	}
+	return b.Bytes()
 }
 
 // Handler serves the SDK under /sdk/ (with CORS, for pages of any origin)

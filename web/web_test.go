@@ -2,12 +2,16 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -85,12 +89,56 @@ func TestETag(t *testing.T) {
 	}
 }
 
-// Every declared name is defined by the script and exported by the module.
-func TestDeclarationsMatchScript(t *testing.T) {
-	js, err := files.ReadFile("crvideo.js")
+// The served crvideo.js is its parts, joined in the order of sdkParts, and
+// every file under sdk/ is one of them.
+func TestScriptIsItsParts(t *testing.T) {
+	w := get(t, http.MethodGet, "/sdk/crvideo.js", nil)
+	var want []byte
+	listed := map[string]bool{}
+	for i, p := range sdkParts {
+		b, err := files.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasSuffix(b, []byte("\n")) || bytes.HasSuffix(b, []byte("\n\n")) {
+			t.Errorf("%s must end with one newline", p)
+		}
+		if i > 0 {
+			want = append(want, '\n')
+		}
+		want = append(want, b...)
+		listed[p] = true
+	}
+	if !bytes.Equal(w.Body.Bytes(), want) {
+		t.Error("/sdk/crvideo.js is not its parts joined in order")
+	}
+	if got := w.Header().Get("Content-Length"); got != strconv.Itoa(len(want)) {
+		t.Errorf("Content-Length %s, want %d", got, len(want))
+	}
+	sum := sha256.Sum256(want)
+	if got := w.Header().Get("ETag"); got != `"`+hex.EncodeToString(sum[:12])+`"` {
+		t.Errorf("ETag %s is not of the joined script", got)
+	}
+	entries, err := fs.ReadDir(files, "sdk")
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, e := range entries {
+		if p := "sdk/" + e.Name(); !listed[p] {
+			t.Errorf("%s is not in sdkParts: the served script leaves it out", p)
+		}
+	}
+}
+
+// script is the served crvideo.js.
+func script(t *testing.T) []byte {
+	t.Helper()
+	return get(t, http.MethodGet, "/sdk/crvideo.js", nil).Body.Bytes()
+}
+
+// Every declared name is defined by the script and exported by the module.
+func TestDeclarationsMatchScript(t *testing.T) {
+	js := script(t)
 	names := ExportedNames()
 	if len(names) < 150 {
 		t.Fatalf("only %d names declared", len(names))
@@ -128,11 +176,13 @@ func TestJavaScriptSyntax(t *testing.T) {
 		t.Skip("node is not installed: no JavaScript syntax check")
 	}
 	dir := t.TempDir()
-	mjs := filepath.Join(dir, "crvideo.mjs")
-	if err := os.WriteFile(mjs, get(t, http.MethodGet, "/sdk/crvideo.mjs", nil).Body.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
+	js, mjs := filepath.Join(dir, "crvideo.js"), filepath.Join(dir, "crvideo.mjs")
+	for f, path := range map[string]string{js: "/sdk/crvideo.js", mjs: "/sdk/crvideo.mjs"} {
+		if err := os.WriteFile(f, get(t, http.MethodGet, path, nil).Body.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
-	for _, f := range []string{"crvideo.js", "app.js", mjs} {
+	for _, f := range []string{js, "app.js", mjs} {
 		if out, err := exec.Command(node, "--check", f).CombinedOutput(); err != nil {
 			t.Errorf("node --check %s: %v\n%s", f, err, out)
 		}

@@ -1,0 +1,716 @@
+  // ---------------------------------------------------------------------
+  // Error codes (CRVIDEOSDK_ERR_DEF), exported in both spellings.
+
+  var ERR = {
+    NOERR: 0, UNKNOWERR: 1, OUTOF_MEM: 2, INNER_ERR: 3, MISMATCHCLIENTVER: 4,
+    PARAM_ERR: 5, ERR_DATA: 6, ANCTPSWD_ERR: 7, SERVER_EXCEPTION: 8,
+    LOGINSTATE_ERROR: 9, USER_BEEN_KICKOUT: 10, NOT_INIT: 11, NOT_LOGIN: 12,
+    CUSTOMAUTH_NOINFO: 14, CUSTOMAUTH_NOTSUPPORT: 15, CUSTOMAUTH_FAILED: 17,
+    TOKEN_TIMEOUT: 18, TOKEN_AUTHINFOERR: 19, TOKEN_APPIDNOTEXIST: 20,
+    TOKEN_AUTH_FAILED: 21, API_NO_PERMISSION: 23,
+    NETWORK_INITFAILED: 200, NOSERVER_RSP: 202, CREATE_CONN_FAILED: 203,
+    SOCKETEXCEPTION: 204, SOCKETTIMEOUT: 205, FORCEDCLOSECONNECTION: 206,
+    CONNECTIONLOST: 207,
+    INVALID_CALLID: 600, ERR_CALL_EXIST: 601, ERR_BUSY: 602, ERR_OFFLINE: 603,
+    ERR_NOANSWER: 604, ERR_USER_NOT_FOUND: 605, ERR_REFUSE: 606,
+    MEETNOTEXIST: 800, AUTHERROR: 801, MEMBEROVERFLOWERROR: 802,
+    RESOURCEALLOCATEERROR: 803, MEETROOMLOCKED: 804, ALREADYLOGIN: 807,
+    SENDFAIL: 1000, SENDCMD_LARGE: 1100, SENDBUFFER_LARGE: 1101,
+    SENDDATA_TARGETINVALID: 1102, SENDFILE_FILEINERROR: 1103, TRANSID_INVALID: 1104,
+    FILE_NOT_EXIST: 1400, FILE_READ_ERR: 1401, FILE_WRITE_ERR: 1402, FILE_SIZE_UNSUPPORT: 1405,
+    MEDIA_PERMISSION_DENIED: 8002, MEDIA_OPEN_FAILED: 8007
+  };
+  Object.keys(ERR).forEach(function (k) {
+    api['CRVIDEOSDK_' + k] = ERR[k];
+    api['CRVideo_' + k] = ERR[k];
+  });
+
+  // Member audio (ASTATUS) and video (VSTATUS) states.
+  var ST_CLOSED = 2, ST_OPEN = 3, ST_OPENING = 4;
+
+  // ---------------------------------------------------------------------
+  // Small helpers.
+
+  function later(f) {
+    Promise.resolve().then(f);
+  }
+
+  // report shows an exception thrown by the app's callback without breaking
+  // the SDK's own work: it is rethrown on a fresh task (window.onerror sees it).
+  function report(e) {
+    setTimeout(function () { throw e; }, 0);
+  }
+
+  function warn() {
+    if (typeof console !== 'undefined' && console.warn) {
+      console.warn.apply(console, ['crvideo:'].concat(Array.prototype.slice.call(arguments)));
+    }
+  }
+
+  function uuid() {
+    var c = win.crypto || null;
+    if (c && typeof c.randomUUID === 'function') {
+      try { return c.randomUUID(); } catch (e) { /* insecure context: below */ }
+    }
+    var b = new Uint8Array(16);
+    if (c && c.getRandomValues) {
+      c.getRandomValues(b);
+    } else {
+      for (var i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join('');
+    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
+  }
+
+  // parsed returns v, parsed if it is a JSON string (apps written for older
+  // SDKs pass objects as JSON text).
+  function parsed(v) {
+    if (typeof v === 'string') {
+      try { return JSON.parse(v); } catch (e) { return null; }
+    }
+    return v;
+  }
+
+  function str(v) {
+    return v === undefined || v === null ? '' : String(v);
+  }
+
+  // meetRef is what the node reads of a meeting object: its ID and password.
+  function meetRef(meetObj) {
+    var m = parsed(meetObj);
+    if (!m || typeof m !== 'object') return undefined;
+    var id = Number(m.ID !== undefined ? m.ID : m.meetID);
+    if (!isFinite(id) || id <= 0) return undefined;
+    return { ID: Math.floor(id), pswd: str(m.pswd) };
+  }
+
+  // codeOf is the CRVideo code of an error made by rpcError.
+  function codeOf(err) {
+    return err && err.crv ? err.code : ERR.UNKNOWERR;
+  }
+
+  function rpcError(code, message) {
+    var e = new Error(message || ('crvideo error ' + code));
+    e.code = code;
+    e.crv = true;
+    return e;
+  }
+
+  // ---------------------------------------------------------------------
+  // Callback objects.
+
+  /** One CRVideo callback: the app assigns its .callback. */
+  function Callback(name) {
+    this.name = name;
+    this.callback = null;
+  }
+
+  var cbs = {};
+
+  function defCallback(name, alias) {
+    var o = cbs[name] || new Callback('CRVideo_' + name);
+    cbs[name] = o;
+    api['CRVideo_' + name] = o;
+    if (alias) {
+      cbs[alias] = o;
+      api['CRVideo_' + alias] = o;
+    }
+  }
+
+  [
+    'LoginSuccess', 'LoginFail', 'LineOff',
+    'SetDNDStatusSuccess', 'SetDNDStatusFail',
+    'GetUserStatusSuccess', 'GetUserStatusFail', 'StartUserStatusNotifyRslt',
+    'StopUserStatusNotifyRslt', 'NotifyUserStatus',
+    'CreateMeetingSuccess', 'CreateMeetingFail', 'GetMeetingsSuccess', 'GetMeetingsFail',
+    'EnterMeetingRslt', 'UserEnterMeeting', 'UserLeftMeeting', 'MeetingDropped', 'MeetingStopped',
+    'CallSuccess', 'CallFail', 'AcceptCallSuccess', 'AcceptCallFail', 'RejectCallSuccess',
+    'RejectCallFail', 'HangupCallSuccess', 'HangupCallFail', 'NotifyCallIn',
+    'NotifyCallAccepted', 'NotifyCallRejected', 'NotifyCallHungup',
+    'CallMorePartyRslt', 'CancelCallMorePartyRslt', 'NotifyCallMorePartyStatus',
+    'ClientInviteRslt', 'ClientCancelInviteRslt', 'NotifyInviteStatus',
+    'KickoutRslt', 'SendMeetingCustomMsgRslt', 'NotifyMeetingCustomMsg',
+    'SendProgress', 'NotifyCmdData', 'NotifyBufferData', 'NotifyFileData', 'NotifyCancelSend',
+    'AudioStatusChanged', 'VideoStatusChanged', 'MicEnergyUpdate',
+    'StartScreenShareRslt', 'StopScreenShareRslt', 'NotifyScreenShareStarted',
+    'NotifyScreenShareStopped', 'NotifyMediaError'
+  ].forEach(function (n) { defCallback(n); });
+  // Two names of one callback: assigning either sets the one handler.
+  defCallback('DestroyMeetingRslt', 'StopMeetingRslt');
+  defCallback('SendCmdRlst', 'SendCmdRslt');
+  defCallback('SendBufferRlst', 'SendBufferRslt');
+  defCallback('SendFileRlst', 'SendFileRslt');
+  defCallback('CancelSendRlst', 'CancelSendRslt');
+
+  // fire calls the app's handler of callback name, if it set one.
+  function fire(name) {
+    var o = cbs[name];
+    var f = o && o.callback;
+    if (typeof f !== 'function') return;
+    var args = Array.prototype.slice.call(arguments, 1);
+    try {
+      f.apply(o, args);
+    } catch (e) {
+      report(e);
+    }
+  }
+  ns._fire = fire;
+
+  // ---------------------------------------------------------------------
+  // Connection and JSON-RPC.
+
+  var REQUEST_TIMEOUT = 15000;
+  var CONNECT_TIMEOUT = 10000;
+
+  var inited = true; // CRVideo_Init is optional; CRVideo_Uninit turns the SDK off
+  var serverAddr = '';
+  var conn = null; // {ws, nextID, pending}
+  var sess = null; // the logged-in session, see newSession
+
+  function pageHost() {
+    return win.location && win.location.host ? win.location.host : '';
+  }
+
+  // wsURLs turns the server address ("host:port", a list separated by ";",
+  // or full http(s)/ws(s) URLs) into the WebSocket URLs to try in order.
+  function wsURLs() {
+    var list = (serverAddr || pageHost()).split(/[;,\s]+/).filter(Boolean);
+    var secure = win.location && win.location.protocol === 'https:';
+    return list.map(function (a) {
+      var m = /^(https?|wss?):\/\/([^/]+)(\/.*)?$/i.exec(a);
+      if (!m) return (secure ? 'wss://' : 'ws://') + a.replace(/\/+$/, '') + '/ws';
+      var scheme = m[1].toLowerCase();
+      scheme = scheme === 'https' || scheme === 'wss' ? 'wss' : 'ws';
+      var path = m[3] && m[3] !== '/' ? m[3] : '/ws';
+      return scheme + '://' + m[2] + path;
+    });
+  }
+
+  function openSocket(url) {
+    return new Promise(function (resolve, reject) {
+      var ws;
+      try {
+        ws = new WebSocket(url);
+      } catch (e) {
+        reject(rpcError(ERR.CREATE_CONN_FAILED, String(e)));
+        return;
+      }
+      var timer = setTimeout(function () {
+        ws.onopen = ws.onerror = ws.onclose = null;
+        try { ws.close(); } catch (e) { /* ignore */ }
+        reject(rpcError(ERR.CREATE_CONN_FAILED, 'timeout connecting to ' + url));
+      }, CONNECT_TIMEOUT);
+      ws.onopen = function () {
+        clearTimeout(timer);
+        ws.onerror = ws.onclose = null;
+        resolve(ws);
+      };
+      ws.onerror = ws.onclose = function () {
+        clearTimeout(timer);
+        ws.onopen = ws.onerror = ws.onclose = null;
+        reject(rpcError(ERR.CREATE_CONN_FAILED, 'cannot connect to ' + url));
+      };
+    });
+  }
+
+  function connect() {
+    if (conn) return Promise.resolve(conn);
+    var urls = wsURLs();
+    if (!urls.length) return Promise.reject(rpcError(ERR.CREATE_CONN_FAILED, 'no server address'));
+    var i = 0;
+    function next(err) {
+      if (i >= urls.length) return Promise.reject(err);
+      return openSocket(urls[i++]).catch(next);
+    }
+    return next(rpcError(ERR.CREATE_CONN_FAILED)).then(function (ws) {
+      var c = { ws: ws, nextID: 1, pending: {} };
+      conn = c;
+      ws.onmessage = function (e) { onMessage(c, e.data); };
+      ws.onclose = function () { onClose(c); };
+      ws.onerror = function () { /* onclose follows */ };
+      return c;
+    });
+  }
+
+  function onMessage(c, data) {
+    if (c !== conn || typeof data !== 'string') return;
+    var msg;
+    try { msg = JSON.parse(data); } catch (e) { return; }
+    if (!msg || typeof msg !== 'object') return;
+    if (typeof msg.method === 'string') {
+      onEvent(msg.method, msg.params && typeof msg.params === 'object' ? msg.params : {});
+      return;
+    }
+    var p = msg.id !== undefined && msg.id !== null ? c.pending[msg.id] : null;
+    if (!p) return;
+    delete c.pending[msg.id];
+    clearTimeout(p.timer);
+    if (msg.error) p.reject(rpcError(typeof msg.error.code === 'number' ? msg.error.code : ERR.UNKNOWERR, msg.error.message));
+    else p.resolve(msg.result || {});
+  }
+
+  function onClose(c) {
+    if (c !== conn) return;
+    conn = null;
+    failPending(c, ERR.CONNECTIONLOST);
+    var s = sess;
+    if (s) {
+      endSession();
+      if (!s.lineOff && !s.loggingOut) fire('LineOff', ERR.CONNECTIONLOST);
+    }
+  }
+
+  function failPending(c, code) {
+    var ids = Object.keys(c.pending);
+    ids.forEach(function (id) {
+      var p = c.pending[id];
+      delete c.pending[id];
+      clearTimeout(p.timer);
+      p.reject(rpcError(code, 'connection lost'));
+    });
+  }
+
+  function closeSocket(c) {
+    if (!c) return;
+    if (conn === c) conn = null;
+    failPending(c, ERR.CONNECTIONLOST);
+    c.ws.onmessage = c.ws.onclose = c.ws.onerror = null;
+    try { c.ws.close(1000); } catch (e) { /* ignore */ }
+  }
+
+  // rpc sends a request and resolves with its result; it rejects with an
+  // Error whose code is the CRVideo error code.
+  function rpc(method, params) {
+    var c = conn;
+    if (!c) return Promise.reject(rpcError(ERR.NOT_LOGIN, 'not logged in'));
+    return new Promise(function (resolve, reject) {
+      var id = c.nextID++;
+      var msg = { jsonrpc: '2.0', id: id, method: method };
+      if (params) msg.params = params;
+      c.pending[id] = {
+        resolve: resolve, reject: reject,
+        timer: setTimeout(function () {
+          if (!c.pending[id]) return;
+          delete c.pending[id];
+          reject(rpcError(ERR.NOSERVER_RSP, method + ': no response'));
+        }, REQUEST_TIMEOUT)
+      };
+      try {
+        c.ws.send(JSON.stringify(msg));
+      } catch (e) {
+        clearTimeout(c.pending[id].timer);
+        delete c.pending[id];
+        reject(rpcError(ERR.SOCKETEXCEPTION, String(e)));
+      }
+    });
+  }
+
+  // notify sends a request without id: the node answers nothing.
+  function notify(method, params) {
+    if (!conn) return;
+    try {
+      conn.ws.send(JSON.stringify({ jsonrpc: '2.0', method: method, params: params }));
+    } catch (e) { /* the close handler reports */ }
+  }
+
+  // call runs a method for the app: ok(result) or fail(code) runs later,
+  // never inside the caller. Calls made while not logged in fail with 12.
+  function call(method, params, ok, fail) {
+    var s = sess;
+    var p = s && s.loggedIn ? rpc(method, params) : Promise.reject(rpcError(ERR.NOT_LOGIN, 'not logged in'));
+    p.then(function (res) { if (ok) ok(res); }, function (err) { if (fail) fail(codeOf(err)); });
+  }
+
+  // ---------------------------------------------------------------------
+  // Session: login, logout, state.
+
+  function newSession() {
+    return {
+      loggedIn: false, loggingOut: false, lineOff: false,
+      userID: '', nickName: '', appID: '', iceServers: [],
+      statusCookie: '',
+      meeting: null // {meetObj, members: Map, screens: Set}
+    };
+  }
+
+  function endSession() {
+    var s = sess;
+    if (!s) return;
+    sess = null;
+    leaveMeetingLocal(s);
+    media.close();
+  }
+
+  function login(method, params, cookie) {
+    if (!inited) {
+      later(function () { fire('LoginFail', ERR.NOT_INIT, cookie); });
+      return;
+    }
+    if (sess) {
+      later(function () { fire('LoginFail', ERR.ALREADYLOGIN, cookie); });
+      return;
+    }
+    var s = newSession();
+    sess = s;
+    connect().then(function () {
+      if (sess !== s) throw rpcError(ERR.LOGINSTATE_ERROR, 'logged out meanwhile');
+      return rpc(method, params);
+    }).then(function (res) {
+      if (sess !== s) return;
+      s.loggedIn = true;
+      s.userID = str(res.userID);
+      s.nickName = str(res.nickName);
+      s.appID = str(res.appID);
+      s.iceServers = Array.isArray(res.iceServers) ? res.iceServers : [];
+      fire('LoginSuccess', s.userID, cookie);
+      if (sess === s) media.start(s); // unless the callback logged out
+    }, function (err) {
+      if (sess === s) {
+        sess = null;
+        closeSocket(conn);
+      }
+      fire('LoginFail', codeOf(err), cookie);
+    });
+  }
+
+  api.CRVideo_Init = function () {
+    inited = true;
+    return ERR.NOERR;
+  };
+
+  api.CRVideo_Uninit = function () {
+    api.CRVideo_Logout();
+    inited = false;
+  };
+
+  api.CRVideo_SetServerAddr = function (addr) {
+    serverAddr = str(addr).trim();
+  };
+
+  api.CRVideo_GetServerAddr = function () {
+    return serverAddr || pageHost();
+  };
+
+  /** appSecret must be the MD5 (hex) of the app's secret, as for the vendor SDK. */
+  api.CRVideo_Login = function (appID, appSecret, nickName, userID, userAuthCode, cookie) {
+    login('login', {
+      appID: str(appID), appSecret: str(appSecret), nickName: str(nickName),
+      userID: str(userID), userAuthCode: str(userAuthCode)
+    }, cookie);
+  };
+
+  api.CRVideo_LoginByToken = function (token, nickName, userID, userAuthCode, cookie) {
+    var p = { token: str(token), nickName: str(nickName) };
+    if (str(userID)) p.userID = str(userID);
+    if (str(userAuthCode)) p.userAuthCode = str(userAuthCode);
+    login('loginByToken', p, cookie);
+  };
+
+  api.CRVideo_Logout = function () {
+    var s = sess;
+    var c = conn;
+    if (!s) return;
+    s.loggingOut = true;
+    endSession();
+    if (c) {
+      if (s.loggedIn) notify('logout', {});
+      closeSocket(c);
+    }
+  };
+
+  api.CRVideo_SetDNDStatus = function (DNDStatus, cookie) {
+    call('setDNDStatus', { DNDStatus: Math.trunc(Number(DNDStatus)) || 0 },
+      function () { fire('SetDNDStatusSuccess', cookie); },
+      function (code) { fire('SetDNDStatusFail', code, cookie); });
+  };
+
+  api.CRVideo_GetUserStatus = function (cookie) {
+    call('getUserStatus', null,
+      function (res) { fire('GetUserStatusSuccess', res.userStatus || [], cookie); },
+      function (code) { fire('GetUserStatusFail', code, cookie); });
+  };
+
+  api.CRVideo_StartUserStatusNotify = function (cookie) {
+    var s = sess;
+    call('startUserStatusNotify', null,
+      function () {
+        if (s) s.statusCookie = cookie;
+        fire('StartUserStatusNotifyRslt', ERR.NOERR, cookie);
+      },
+      function (code) { fire('StartUserStatusNotifyRslt', code, cookie); });
+  };
+
+  api.CRVideo_StopUserStatusNotify = function (cookie) {
+    call('stopUserStatusNotify', null,
+      function () { fire('StopUserStatusNotifyRslt', ERR.NOERR, cookie); },
+      function (code) { fire('StopUserStatusNotifyRslt', code, cookie); });
+  };
+
+  // ---------------------------------------------------------------------
+  // Meetings and the member list.
+
+  /** CreateMeeting(meetSubject, createPswd, cookie); the older form CreateMeeting(meetSubject, cookie) works too. */
+  api.CRVideo_CreateMeeting = function (meetSubject, createPswd, cookie) {
+    if (arguments.length === 2 && typeof createPswd === 'string' && !/^\s*\d+\s*$/.test(createPswd)) {
+      cookie = createPswd;
+      createPswd = 0;
+    }
+    call('createMeeting', { meetSubject: str(meetSubject), createPswd: Math.max(0, Math.trunc(Number(createPswd)) || 0) },
+      function (res) { fire('CreateMeetingSuccess', res.meetObj, cookie); },
+      function (code) { fire('CreateMeetingFail', code, cookie); });
+  };
+
+  api.CRVideo_DestroyMeeting = function (meetID, cookie) {
+    call('destroyMeeting', { meetID: Math.trunc(Number(meetID)) || 0 },
+      function () { fire('DestroyMeetingRslt', ERR.NOERR, cookie); },
+      function (code) { fire('DestroyMeetingRslt', code, cookie); });
+  };
+
+  api.CRVideo_GetMeetings = function (cookie) {
+    call('getMeetings', null,
+      function (res) { fire('GetMeetingsSuccess', res.meetings || [], cookie); },
+      function (code) { fire('GetMeetingsFail', code, cookie); });
+  };
+
+  api.CRVideo_EnterMeeting = function (meetID, pswd, userID, nickName, cookie) {
+    var s = sess;
+    var p = { meetID: Math.trunc(Number(meetID)) || 0, pswd: str(pswd) };
+    if (str(userID)) p.userID = str(userID);
+    if (str(nickName)) p.nickName = str(nickName);
+    if (s && s.meeting && s.meeting.meetObj.ID !== p.meetID) leaveMeetingLocal(s); // the node leaves the old one first
+    call('enterMeeting', p, function (res) {
+      if (sess !== s) return;
+      var m = { meetObj: res.meetObj || {}, members: new Map(), screens: new Set() };
+      (res.members || []).forEach(function (mi) { m.members.set(mi.userID, memberOf(mi)); });
+      s.meeting = m;
+      // Screen shares already running are not in the member list: ask.
+      rpc('getWatchableVideos', null).then(function (r) {
+        if (s.meeting !== m) return;
+        m.screens = new Set((r.videos || []).filter(function (v) { return v.videoID === 2; }).map(function (v) { return v.userID; }));
+      }, function () { /* not fatal */ }).then(function () {
+        if (s.meeting === m) fire('EnterMeetingRslt', ERR.NOERR, cookie);
+      });
+    }, function (code) { fire('EnterMeetingRslt', code, cookie); });
+  };
+
+  api.CRVideo_ExitMeeting = function () {
+    var s = sess;
+    if (!s || !s.meeting) return;
+    leaveMeetingLocal(s);
+    call('exitMeeting', null);
+  };
+
+  // leaveMeetingLocal forgets the meeting: the member list, the local
+  // devices (closed as the node closes them) and what is received.
+  function leaveMeetingLocal(s) {
+    if (!s.meeting) return;
+    s.meeting = null;
+    ['mic', 'camera', 'screen'].forEach(function (src) { media.closeOwn(src); });
+    media.closeDown();
+    videoObjs.forEach(function (v) { v._reset(); });
+  }
+
+  function memberOf(mi) {
+    var nick = str(mi.nickName !== undefined ? mi.nickName : mi.nickname);
+    return {
+      userID: str(mi.userID), nickName: nick, nickname: nick,
+      audioStatus: Number(mi.audioStatus) || 0, videoStatus: Number(mi.videoStatus) || 0
+    };
+  }
+
+  function copyMember(m) {
+    return { userID: m.userID, nickName: m.nickName, nickname: m.nickName, audioStatus: m.audioStatus, videoStatus: m.videoStatus };
+  }
+
+  function member(userID) {
+    var s = sess;
+    return s && s.meeting ? s.meeting.members.get(str(userID)) : undefined;
+  }
+
+  function selfID() {
+    return sess ? sess.userID : '';
+  }
+
+  api.CRVideo_GetAllMembers = function () {
+    var s = sess;
+    if (!s || !s.meeting) return [];
+    return Array.from(s.meeting.members.values()).map(copyMember).sort(function (a, b) {
+      return a.userID < b.userID ? -1 : a.userID > b.userID ? 1 : 0;
+    });
+  };
+
+  api.CRVideo_GetMemberInfo = function (userID) {
+    var m = member(userID);
+    return m ? copyMember(m) : null;
+  };
+
+  api.CRVideo_GetMemberNickName = function (userID) {
+    var m = member(userID);
+    return m ? m.nickName : '';
+  };
+
+  api.CRVideo_IsUserInMeeting = function (userID) {
+    return !!member(userID);
+  };
+
+  api.CRVideo_Kickout = function (userID, cookie) {
+    call('kickout', { userID: str(userID) },
+      function () { fire('KickoutRslt', ERR.NOERR, cookie); },
+      function (code) { fire('KickoutRslt', code, cookie); });
+  };
+
+  api.CRVideo_SendMeetingCustomMsg = function (msg, cookie) {
+    call('sendMeetingCustomMsg', { msg: typeof msg === 'string' ? msg : JSON.stringify(msg) },
+      function () { fire('SendMeetingCustomMsgRslt', ERR.NOERR, cookie); },
+      function (code) { fire('SendMeetingCustomMsgRslt', code, cookie); });
+  };
+
+  // ---------------------------------------------------------------------
+  // Calls and invites.
+
+  api.CRVideo_Call = function (calledUserID, meetObj, usrExtDat, cookie) {
+    var callID = uuid();
+    var p = { callID: callID, calledUserID: str(calledUserID), usrExtDat: str(usrExtDat) };
+    var ref = meetRef(meetObj);
+    if (ref) p.meetObj = ref;
+    call('call', p,
+      function () { fire('CallSuccess', callID, cookie); },
+      function (code) { fire('CallFail', callID, code, cookie); });
+    return callID;
+  };
+
+  api.CRVideo_AcceptCall = function (callID, meetObj, usrExtDat, cookie) {
+    var p = { callID: str(callID), usrExtDat: str(usrExtDat) };
+    var ref = meetRef(meetObj);
+    if (ref) p.meetObj = ref;
+    call('acceptCall', p,
+      function () { fire('AcceptCallSuccess', str(callID), cookie); },
+      function (code) { fire('AcceptCallFail', str(callID), code, cookie); });
+  };
+
+  api.CRVideo_RejectCall = function (callID, usrExtDat, cookie) {
+    call('rejectCall', { callID: str(callID), usrExtDat: str(usrExtDat) },
+      function () { fire('RejectCallSuccess', str(callID), cookie); },
+      function (code) { fire('RejectCallFail', str(callID), code, cookie); });
+  };
+
+  api.CRVideo_HungupCall = function (callID, usrExtDat, cookie) {
+    call('hungupCall', { callID: str(callID), usrExtDat: str(usrExtDat) },
+      function () { fire('HangupCallSuccess', str(callID), cookie); },
+      function (code) { fire('HangupCallFail', str(callID), code, cookie); });
+  };
+  api.CRVideo_HangupCall = api.CRVideo_HungupCall;
+
+  function invite(method, rslt, called, meetObj, usrExtDat, cookie) {
+    var inviteID = uuid();
+    var p = { inviteID: inviteID, called: str(called), usrExtDat: str(usrExtDat) };
+    var ref = meetRef(meetObj);
+    if (ref) p.meetObj = ref;
+    call(method, p,
+      function () { fire(rslt, inviteID, ERR.NOERR, cookie); },
+      function (code) { fire(rslt, inviteID, code, cookie); });
+    return inviteID;
+  }
+
+  api.CRVideo_CallMoreParty = function (called, meetObj, usrExtDat, cookie) {
+    return invite('callMoreParty', 'CallMorePartyRslt', called, meetObj, usrExtDat, cookie);
+  };
+
+  api.CRVideo_ClientInvite = function (called, meetObj, cookie) {
+    return invite('clientInvite', 'ClientInviteRslt', called, meetObj, '', cookie);
+  };
+
+  api.CRVideo_CancelCallMoreParty = function (inviteID, usrExtDat, cookie) {
+    call('cancelCallMoreParty', { inviteID: str(inviteID), usrExtDat: str(usrExtDat) },
+      function () { fire('CancelCallMorePartyRslt', str(inviteID), ERR.NOERR, cookie); },
+      function (code) { fire('CancelCallMorePartyRslt', str(inviteID), code, cookie); });
+  };
+
+  api.CRVideo_ClientCancelInvite = function (inviteID, cookie) {
+    call('clientCancelInvite', { inviteID: str(inviteID) },
+      function () { fire('ClientCancelInviteRslt', str(inviteID), ERR.NOERR, cookie); },
+      function (code) { fire('ClientCancelInviteRslt', str(inviteID), code, cookie); });
+  };
+
+  // ---------------------------------------------------------------------
+  // Events from the node.
+
+  function statusEvent(kind, p) {
+    var s = sess;
+    var uid = str(p.userID);
+    var m = member(uid);
+    var field = kind === 'audio' ? 'audioStatus' : 'videoStatus';
+    var old = m ? m[field] : Number(p.oldStatus) || 0;
+    var now = Number(p.newStatus) || 0;
+    if (m) m[field] = now;
+    if (s && uid === s.userID && now !== ST_OPEN && now !== ST_OPENING) {
+      media.closeOwn(kind === 'audio' ? 'mic' : 'camera'); // closed by the meeting's creator, or by us
+    }
+    if (kind === 'video') videoObjs.forEach(function (v) { v._refresh(); });
+    if (old !== now) fire(kind === 'audio' ? 'AudioStatusChanged' : 'VideoStatusChanged', uid, old, now);
+  }
+
+  var events = {
+    notifyCallIn: function (p) { fire('NotifyCallIn', p.callID, p.meetObj, p.callerID, p.usrExtDat); },
+    notifyCallAccepted: function (p) { fire('NotifyCallAccepted', p.callID, p.meetObj, p.usrExtDat); },
+    notifyCallRejected: function (p) { fire('NotifyCallRejected', p.callID, p.sdkErr, p.usrExtDat); },
+    notifyCallHungup: function (p) { fire('NotifyCallHungup', p.callID, p.usrExtDat); },
+    notifyCallMorePartyStatus: function (p) { fire('NotifyCallMorePartyStatus', p.inviteID, p.status); },
+    notifyInviteStatus: function (p) { fire('NotifyInviteStatus', p.inviteID, p.status); },
+    notifyUserStatus: function (p) { fire('NotifyUserStatus', p.userStatus, sess ? sess.statusCookie : ''); },
+    lineOff: function (p) {
+      var s = sess;
+      if (s) s.lineOff = true;
+      endSession();
+      closeSocket(conn);
+      fire('LineOff', p.sdkEr);
+    },
+    userEnterMeeting: function (p) {
+      var s = sess;
+      if (s && s.meeting) s.meeting.members.set(str(p.userID), memberOf(p));
+      fire('UserEnterMeeting', p.userID);
+    },
+    userLeftMeeting: function (p) {
+      var s = sess;
+      if (s && s.meeting) {
+        s.meeting.members.delete(str(p.userID));
+        s.meeting.screens.delete(str(p.userID));
+      }
+      fire('UserLeftMeeting', p.userID);
+    },
+    meetingStopped: function (p) {
+      var s = sess;
+      if (s && s.meeting && (!p.meetID || s.meeting.meetObj.ID === p.meetID)) leaveMeetingLocal(s);
+      fire('MeetingStopped', p.meetID);
+    },
+    meetingDropped: function (p) {
+      if (sess) leaveMeetingLocal(sess);
+      fire('MeetingDropped', p.reason);
+    },
+    notifyMeetingCustomMsg: function (p) { fire('NotifyMeetingCustomMsg', p.userID, p.msg); },
+    audioStatusChanged: function (p) { statusEvent('audio', p); },
+    videoStatusChanged: function (p) { statusEvent('video', p); },
+    micEnergyUpdate: function (p) { fire('MicEnergyUpdate', p.userID, p.oldLevel, p.newLevel); },
+    notifyScreenShareStarted: function (p) {
+      var s = sess;
+      if (s && s.meeting) s.meeting.screens.add(str(p.userID));
+      videoObjs.forEach(function (v) { v._refresh(); });
+      fire('NotifyScreenShareStarted', p.userID);
+    },
+    notifyScreenShareStopped: function (p) {
+      var s = sess;
+      if (s && s.meeting) s.meeting.screens.delete(str(p.userID));
+      if (s && str(p.userID) === s.userID) media.closeOwn('screen');
+      fire('NotifyScreenShareStopped', p.userID);
+    },
+    upCandidate: function (p) { media.upCandidate(p.candidate); },
+    downOffer: function (p) { media.downOffer(p); },
+    downCandidate: function (p) { media.downCandidate(p.candidate); }
+  };
+
+  function onEvent(method, params) {
+    var h = events[method];
+    if (h) h(params);
+  }
