@@ -1,3 +1,8 @@
+  // =====================================================================
+  // sdk/core.js, part of crvideo.js (web/README.md): the error codes, the
+  // callback objects, the WebSocket and its JSON-RPC, login, meetings,
+  // calls and the node's events. It runs inside the scope head.js opens.
+
   // ---------------------------------------------------------------------
   // Error codes (CRVIDEOSDK_ERR_DEF), exported in both spellings.
 

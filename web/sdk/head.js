@@ -24,6 +24,10 @@
  *
  * Loaded as an ES module (crvideo.mjs) the same names are exports and no
  * global is defined.
+ *
+ * The node makes this script by joining the parts of its web/sdk/ folder:
+ * head.js (this header and the scope all parts share), core.js, media.js,
+ * transfer.js and tail.js (web/README.md).
  */
 (function (root) {
   'use strict';

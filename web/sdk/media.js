@@ -1,3 +1,9 @@
+  // =====================================================================
+  // sdk/media.js, part of crvideo.js (web/README.md), after core.js: the
+  // media layer. The up and down PeerConnections, the local and remote
+  // tracks, the devices (mic, camera, screen) and simulcast, and the video
+  // objects that show them.
+
   // ---------------------------------------------------------------------
   // Media: the up and down connections.
 
@@ -671,3 +677,13 @@
     return new VideoObj();
   };
   api.CRVideo_CreateVideoObj = api.CRVideo_CreatVideoObj;
+
+  // ---------------------------------------------------------------------
+  // Diagnostics for tests and tools: the SDK's WebRTC objects.
+
+  ns.peerConnections = function () {
+    return { up: media.up, down: media.down, dataChannel: media.dc };
+  };
+  ns.remoteTrack = function (userID, source) {
+    return media.remoteTrack(str(userID) + '/' + (source || 'camera'));
+  };

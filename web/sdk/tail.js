@@ -1,12 +1,6 @@
-  // ---------------------------------------------------------------------
-  // Diagnostics for tests and tools: the SDK's WebRTC objects.
-
-  ns.peerConnections = function () {
-    return { up: media.up, down: media.down, dataChannel: media.dc };
-  };
-  ns.remoteTrack = function (userID, source) {
-    return media.remoteTrack(str(userID) + '/' + (source || 'camera'));
-  };
+  // =====================================================================
+  // sdk/tail.js, the end of crvideo.js (web/README.md): every name the
+  // parts put in api becomes a global, or an export of crvideo.mjs.
 
   api.crvideo = ns;
 

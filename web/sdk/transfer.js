@@ -1,3 +1,10 @@
+  // =====================================================================
+  // sdk/transfer.js, part of crvideo.js (web/README.md), after media.js:
+  // SendCmd, SendBuffer, SendFile and CancelSend, and the transfer layer
+  // behind them, which speaks the frames of datachannel/FORMAT.md on the
+  // "crv-data" data channel: encoding and decoding, the sender and its
+  // priorities, the receiver, credit, progress, cancel, and SHA-256.
+
   // ---------------------------------------------------------------------
   // Data transfers: SendCmd, SendBuffer, SendFile. They go through the
   // transfer layer installed at crvideo._transfer (the frames of
