@@ -97,48 +97,72 @@ type settings struct {
 	certs   *certLoader
 }
 
-func (c Config) settings() (*settings, error) {
-	s := &settings{Config: c}
+// withDefaults fills the fields left zero (or, for the TTL and the caps,
+// negative) with their defaults.
+func (c Config) withDefaults() Config {
+	if c.Realm == "" {
+		c.Realm = DefaultRealm
+	}
+	if c.CredentialTTL <= 0 {
+		c.CredentialTTL = DefaultCredentialTTL
+	}
+	if c.MaxAllocationsPerUser <= 0 {
+		c.MaxAllocationsPerUser = DefaultMaxAllocationsPerUser
+	}
+	if c.MaxAllocations <= 0 {
+		c.MaxAllocations = DefaultMaxAllocations
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.connIdle <= 0 {
+		c.connIdle = connIdle
+	}
+	return c
+}
+
+// validate checks a Config with defaults applied. Every error wraps
+// ErrConfig, through the more specific error of the field it names.
+func (c Config) validate() error {
 	if c.UDPAddr == "" && c.TCPAddr == "" && c.TLSAddr == "" {
-		return nil, ErrNoListener
+		return fmt.Errorf("%w: UDPAddr, TCPAddr and TLSAddr are all empty", ErrNoListener)
 	}
 	if len(c.Secret) < MinSecretLen {
-		return nil, fmt.Errorf("%w: %d bytes, want at least %d", ErrWeakSecret, len(c.Secret), MinSecretLen)
-	}
-	s.Secret = append([]byte(nil), c.Secret...)
-	if s.Realm == "" {
-		s.Realm = DefaultRealm
-	}
-	if s.CredentialTTL <= 0 {
-		s.CredentialTTL = DefaultCredentialTTL
-	}
-	if s.MaxAllocationsPerUser <= 0 {
-		s.MaxAllocationsPerUser = DefaultMaxAllocationsPerUser
-	}
-	if s.MaxAllocations <= 0 {
-		s.MaxAllocations = DefaultMaxAllocations
-	}
-	if s.Logger == nil {
-		s.Logger = slog.Default()
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.connIdle <= 0 {
-		s.connIdle = connIdle
+		return fmt.Errorf("%w: Secret has %d bytes, want at least %d", ErrWeakSecret, len(c.Secret), MinSecretLen)
 	}
 	if (c.RelayPortMin == 0) != (c.RelayPortMax == 0) || c.RelayPortMin < 0 || c.RelayPortMax > 65535 ||
 		c.RelayPortMin > c.RelayPortMax {
-		return nil, fmt.Errorf("%w: %d-%d", ErrRelayPorts, c.RelayPortMin, c.RelayPortMax)
+		return fmt.Errorf("%w: RelayPortMin-RelayPortMax %d-%d", ErrRelayPorts, c.RelayPortMin, c.RelayPortMax)
 	}
-	var err error
-	if s.policy, err = newPeerPolicy(c.AllowedPeerCIDRs); err != nil {
+	if _, err := newPeerPolicy(c.AllowedPeerCIDRs); err != nil {
+		return err
+	}
+	if _, _, err := c.family(); err != nil {
+		return err
+	}
+	if c.TLSAddr != "" && (c.CertFile == "" || c.KeyFile == "") {
+		return fmt.Errorf("%w: TLSAddr needs CertFile and KeyFile", ErrTLSConfig)
+	}
+	return nil
+}
+
+// settings applies the defaults, validates, and parses what the server
+// uses: the family, the peer policy and the certificate, which is loaded
+// here, so a certificate that does not load fails New (ErrTLSConfig).
+func (c Config) settings() (*settings, error) {
+	c = c.withDefaults()
+	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	if err := s.pickFamily(); err != nil {
-		return nil, err
-	}
+	s := &settings{Config: c}
+	s.Secret = append([]byte(nil), c.Secret...)
+	s.policy, _ = newPeerPolicy(c.AllowedPeerCIDRs) // checked by validate
+	s.family, s.fixedIP, _ = c.family()
 	if c.TLSAddr != "" {
+		var err error
 		if s.certs, err = newCertLoader(c.CertFile, c.KeyFile); err != nil {
 			return nil, err
 		}
@@ -146,35 +170,35 @@ func (c Config) settings() (*settings, error) {
 	return s, nil
 }
 
-// pickFamily decides the address family: PublicIP's if given, else that
-// of the listeners' IPs, else IPv4; a listener of the other family is an
-// error.
-func (s *settings) pickFamily() error {
-	if s.PublicIP != "" {
-		ip, err := netip.ParseAddr(s.PublicIP)
+// family decides the address family (4 or 6): PublicIP's if given, else
+// that of the listeners' IPs, else IPv4; a listener of the other family is
+// an error. fixed is PublicIP parsed, if given.
+func (c Config) family() (family int, fixed netip.Addr, err error) {
+	if c.PublicIP != "" {
+		ip, err := netip.ParseAddr(c.PublicIP)
 		if err != nil || ip.Unmap().IsUnspecified() {
-			return fmt.Errorf("%w: %q", ErrPublicIP, s.PublicIP)
+			return 0, netip.Addr{}, fmt.Errorf("%w: PublicIP %q is not a specific IP address", ErrPublicIP, c.PublicIP)
 		}
-		s.fixedIP = ip.Unmap()
-		s.family = familyOf(s.fixedIP)
+		fixed = ip.Unmap()
+		family = familyOf(fixed)
 	}
-	for _, a := range []string{s.UDPAddr, s.TCPAddr, s.TLSAddr} {
+	for _, a := range []string{c.UDPAddr, c.TCPAddr, c.TLSAddr} {
 		ip, ok := hostIP(a)
 		if !ok {
 			continue
 		}
 		switch {
-		case s.family == 0:
-			s.family = familyOf(ip)
-		case familyOf(ip) != s.family:
-			return fmt.Errorf("%w: listener %s and public IP %s (or another listener) differ in family",
-				ErrPublicIP, a, s.PublicIP)
+		case family == 0:
+			family = familyOf(ip)
+		case familyOf(ip) != family:
+			return 0, netip.Addr{}, fmt.Errorf("%w: listener %s and PublicIP %q (or another listener) differ in family",
+				ErrPublicIP, a, c.PublicIP)
 		}
 	}
-	if s.family == 0 {
-		s.family = 4
+	if family == 0 {
+		family = 4
 	}
-	return nil
+	return family, fixed, nil
 }
 
 // hostIP is the IP literal of a listen address ("" and names give none;

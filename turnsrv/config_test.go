@@ -24,38 +24,66 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// Every refused Config is an ErrConfig, through the error of its kind,
+// with a message that names the field at fault.
 func TestConfigErrors(t *testing.T) {
 	base := func() Config { return Config{UDPAddr: "127.0.0.1:0", Secret: testSecret} }
 	for _, tc := range []struct {
-		name string
-		mod  func(*Config)
-		want error
+		name  string
+		mod   func(*Config)
+		want  error
+		field string
 	}{
-		{"no listener", func(c *Config) { c.UDPAddr = "" }, ErrNoListener},
-		{"no secret", func(c *Config) { c.Secret = nil }, ErrWeakSecret},
-		{"short secret", func(c *Config) { c.Secret = []byte("short") }, ErrWeakSecret},
-		{"public IP not an IP", func(c *Config) { c.PublicIP = "turn.example.com" }, ErrPublicIP},
-		{"public IP unspecified", func(c *Config) { c.PublicIP = "0.0.0.0" }, ErrPublicIP},
-		{"families differ", func(c *Config) { c.PublicIP = "2001:db8::1" }, ErrPublicIP},
-		{"bad peer CIDR", func(c *Config) { c.AllowedPeerCIDRs = []string{"nope"} }, ErrPeerCIDR},
-		{"TLS without cert", func(c *Config) { c.TLSAddr = "127.0.0.1:0" }, ErrTLSConfig},
+		{"no listener", func(c *Config) { c.UDPAddr = "" }, ErrNoListener, "UDPAddr"},
+		{"no secret", func(c *Config) { c.Secret = nil }, ErrWeakSecret, "Secret"},
+		{"short secret", func(c *Config) { c.Secret = []byte("short") }, ErrWeakSecret, "Secret"},
+		{"public IP not an IP", func(c *Config) { c.PublicIP = "turn.example.com" }, ErrPublicIP, "PublicIP"},
+		{"public IP unspecified", func(c *Config) { c.PublicIP = "0.0.0.0" }, ErrPublicIP, "PublicIP"},
+		{"families differ", func(c *Config) { c.PublicIP = "2001:db8::1" }, ErrPublicIP, "PublicIP"},
+		{"listeners' families differ", func(c *Config) { c.TCPAddr = "[::1]:0" }, ErrPublicIP, "listener"},
+		{"bad peer CIDR", func(c *Config) { c.AllowedPeerCIDRs = []string{"nope"} }, ErrPeerCIDR, "AllowedPeerCIDRs"},
+		{"TLS without cert", func(c *Config) { c.TLSAddr = "127.0.0.1:0" }, ErrTLSConfig, "CertFile"},
 		{"TLS cert missing", func(c *Config) {
 			c.TLSAddr, c.CertFile, c.KeyFile = "127.0.0.1:0", "/nonexistent/cert.pem", "/nonexistent/key.pem"
-		}, ErrTLSConfig},
-		{"half port range", func(c *Config) { c.RelayPortMin = 50000 }, ErrRelayPorts},
-		{"inverted port range", func(c *Config) { c.RelayPortMin, c.RelayPortMax = 50010, 50000 }, ErrRelayPorts},
+		}, ErrTLSConfig, "CertFile"},
+		{"half port range", func(c *Config) { c.RelayPortMin = 50000 }, ErrRelayPorts, "RelayPortMin"},
+		{"inverted port range", func(c *Config) { c.RelayPortMin, c.RelayPortMax = 50010, 50000 }, ErrRelayPorts, "RelayPortMin"},
+		{"port past 65535", func(c *Config) { c.RelayPortMin, c.RelayPortMax = 50000, 70000 }, ErrRelayPorts, "RelayPortMax"},
+		{"negative port", func(c *Config) { c.RelayPortMin, c.RelayPortMax = -1, 50000 }, ErrRelayPorts, "RelayPortMin"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := base()
 			tc.mod(&cfg)
 			s, err := New(cfg)
-			if !errors.Is(err, tc.want) {
-				t.Errorf("New = %v, want %v", err, tc.want)
+			if !errors.Is(err, tc.want) || !errors.Is(err, ErrConfig) {
+				t.Errorf("New = %v, want %v wrapping %v", err, tc.want, ErrConfig)
+			} else if !strings.Contains(err.Error(), tc.field) {
+				t.Errorf("New = %q, which does not name %s", err, tc.field)
 			}
 			if s != nil {
 				_ = s.Close()
 			}
 		})
+	}
+}
+
+// Fields left zero take their defaults; the TTL and the caps take them
+// when negative too.
+func TestConfigDefaults(t *testing.T) {
+	for _, cfg := range []Config{{}, {CredentialTTL: -time.Second, MaxAllocationsPerUser: -1, MaxAllocations: -1}} {
+		c := cfg.withDefaults()
+		if c.Realm != DefaultRealm || c.CredentialTTL != DefaultCredentialTTL ||
+			c.MaxAllocationsPerUser != DefaultMaxAllocationsPerUser || c.MaxAllocations != DefaultMaxAllocations ||
+			c.Logger == nil || c.now == nil || c.connIdle != connIdle {
+			t.Errorf("%+v.withDefaults() = %+v", cfg, c)
+		}
+	}
+	set := Config{Realm: "acme", CredentialTTL: time.Minute, MaxAllocationsPerUser: 2, MaxAllocations: 3}.withDefaults()
+	if set.Realm != "acme" || set.CredentialTTL != time.Minute || set.MaxAllocationsPerUser != 2 || set.MaxAllocations != 3 {
+		t.Errorf("withDefaults changed set fields: %+v", set)
+	}
+	if err := (Config{UDPAddr: "127.0.0.1:0", Secret: testSecret}).withDefaults().validate(); err != nil {
+		t.Errorf("minimal config refused: %v", err)
 	}
 }
 

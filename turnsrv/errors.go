@@ -1,27 +1,33 @@
 package turnsrv
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors returned by New, LoadOrCreateSecret and Close. They are wrapped
 // with details; test them with errors.Is.
 var (
+	// ErrConfig wraps every reason New refuses a Config; the errors
+	// below that name a Config field wrap it too, so either test works.
+	ErrConfig = errors.New("turnsrv: invalid config")
 	// ErrNoListener: the Config names no UDP, TCP or TLS address.
-	ErrNoListener = errors.New("turnsrv: no listener address configured")
+	ErrNoListener = fmt.Errorf("%w: no listener address", ErrConfig)
 	// ErrWeakSecret: the shared secret is missing or shorter than MinSecretLen.
-	ErrWeakSecret = errors.New("turnsrv: shared secret missing or too short")
+	ErrWeakSecret = fmt.Errorf("%w: shared secret missing or too short", ErrConfig)
 	// ErrSecretFile: the secret file exists but cannot be used (unreadable,
 	// readable by group or others, or holding a weak secret).
 	ErrSecretFile = errors.New("turnsrv: unusable secret file")
 	// ErrPublicIP: PublicIP is not an IP address, or it and a listener
 	// address are of different families.
-	ErrPublicIP = errors.New("turnsrv: bad public IP")
+	ErrPublicIP = fmt.Errorf("%w: bad public IP", ErrConfig)
 	// ErrPeerCIDR: an AllowedPeerCIDRs entry is neither a CIDR nor an IP.
-	ErrPeerCIDR = errors.New("turnsrv: bad allowed peer CIDR")
+	ErrPeerCIDR = fmt.Errorf("%w: bad allowed peer CIDR", ErrConfig)
 	// ErrTLSConfig: TLSAddr is set without CertFile and KeyFile, or they do
 	// not load.
-	ErrTLSConfig = errors.New("turnsrv: bad TLS configuration")
+	ErrTLSConfig = fmt.Errorf("%w: bad TLS configuration", ErrConfig)
 	// ErrRelayPorts: the relay port range is half set or inverted.
-	ErrRelayPorts = errors.New("turnsrv: bad relay port range")
+	ErrRelayPorts = fmt.Errorf("%w: bad relay port range", ErrConfig)
 	// ErrCloseTimeout: Close gave up waiting for allocations and
 	// connections to wind down.
 	ErrCloseTimeout = errors.New("turnsrv: timed out waiting for shutdown")

@@ -60,7 +60,7 @@ func newPeerPolicy(cidrs []string) (peerPolicy, error) {
 		if err != nil {
 			addr, aerr := netip.ParseAddr(c)
 			if aerr != nil {
-				return p, fmt.Errorf("%w: %q", ErrPeerCIDR, c)
+				return p, fmt.Errorf("%w: AllowedPeerCIDRs entry %q", ErrPeerCIDR, c)
 			}
 			addr = addr.Unmap()
 			pfx = netip.PrefixFrom(addr, addr.BitLen())

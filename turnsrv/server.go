@@ -194,7 +194,7 @@ func (s *Server) relayGenerator(public, bind netip.Addr) (*relayGen, error) {
 		inner = &turn.RelayAddressGeneratorPortRange{
 			RelayAddress: net.IP(public.AsSlice()),
 			Address:      bind.String(),
-			MinPort:      uint16(set.RelayPortMin), // 1-65535: checked in settings
+			MinPort:      uint16(set.RelayPortMin), // 1-65535: checked by validate
 			MaxPort:      uint16(set.RelayPortMax),
 			MaxRetries:   32,
 		}

@@ -25,9 +25,6 @@ type certLoader struct {
 }
 
 func newCertLoader(certFile, keyFile string) (*certLoader, error) {
-	if certFile == "" || keyFile == "" {
-		return nil, fmt.Errorf("%w: TLSAddr needs CertFile and KeyFile", ErrTLSConfig)
-	}
 	l := &certLoader{certFile: certFile, keyFile: keyFile}
 	if _, err := l.get(time.Now()); err != nil {
 		return nil, err
@@ -56,7 +53,7 @@ func (l *certLoader) get(now time.Time) (*tls.Certificate, error) {
 		if lerr == nil {
 			lerr = err
 		}
-		return nil, fmt.Errorf("%w: %w", ErrTLSConfig, lerr)
+		return nil, fmt.Errorf("%w: CertFile %q, KeyFile %q: %w", ErrTLSConfig, l.certFile, l.keyFile, lerr)
 	}
 	l.cert, l.modTime = &cert, st.ModTime()
 	return l.cert, nil
