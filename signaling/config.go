@@ -74,26 +74,12 @@ var DefaultLimits = Limits{
 	MaxConnections:  50000,
 }
 
-func (c Config) withDefaults() (Config, error) {
-	if len(c.Apps) == 0 {
-		return c, errors.New("signaling: no apps configured")
-	}
-	seen := map[string]bool{}
-	for _, a := range c.Apps {
-		if a.ID == "" || a.Secret == "" {
-			return c, fmt.Errorf("signaling: app %q needs an id and a secret", a.ID)
-		}
-		if a.RequireToken && a.NoTokens {
-			return c, fmt.Errorf("signaling: app %q: requireToken and noTokens exclude each other", a.ID)
-		}
-		if seen[a.ID] {
-			return c, fmt.Errorf("signaling: app %q configured twice", a.ID)
-		}
-		seen[a.ID] = true
-	}
-	if c.Store == nil {
-		return c, errors.New("signaling: no store")
-	}
+// ErrConfig wraps every reason New refuses a Config.
+var ErrConfig = errors.New("signaling: invalid config")
+
+// withDefaults fills the limits left zero (or negative, where negative has
+// no meaning of its own) from DefaultLimits, and the logger and registry.
+func (c Config) withDefaults() Config {
 	l, d := &c.Limits, DefaultLimits
 	if l.MaxMembers <= 0 {
 		l.MaxMembers = d.MaxMembers
@@ -125,5 +111,29 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Registerer == nil {
 		c.Registerer = prometheus.NewRegistry()
 	}
-	return c, nil
+	return c
+}
+
+// validate checks a Config with defaults applied; every error wraps
+// ErrConfig and names the field at fault.
+func (c Config) validate() error {
+	if len(c.Apps) == 0 {
+		return fmt.Errorf("%w: Apps: no apps configured", ErrConfig)
+	}
+	seen := map[string]bool{}
+	for i, a := range c.Apps {
+		switch {
+		case a.ID == "" || a.Secret == "":
+			return fmt.Errorf("%w: Apps[%d] %q needs an ID and a Secret", ErrConfig, i, a.ID)
+		case a.RequireToken && a.NoTokens:
+			return fmt.Errorf("%w: Apps[%d] %q: RequireToken and NoTokens exclude each other", ErrConfig, i, a.ID)
+		case seen[a.ID]:
+			return fmt.Errorf("%w: Apps[%d]: ID %q configured twice", ErrConfig, i, a.ID)
+		}
+		seen[a.ID] = true
+	}
+	if c.Store == nil {
+		return fmt.Errorf("%w: Store: no store", ErrConfig)
+	}
+	return nil
 }

@@ -117,10 +117,6 @@ func TestNoTokensApp(t *testing.T) {
 	if res.UserID != "dave" || res.AppID != "plain" {
 		t.Fatalf("login result %+v", res)
 	}
-
-	if _, err := (Config{Apps: []AppConfig{{ID: "x", Secret: "s", RequireToken: true, NoTokens: true}}, Store: n.store}).withDefaults(); err == nil {
-		t.Fatal("requireToken with noTokens accepted")
-	}
 }
 
 func TestReloginKicksOlderSession(t *testing.T) {

@@ -47,8 +47,8 @@ type method struct {
 // New builds a server from cfg and loads every app's users and meetings
 // from the store.
 func New(cfg Config) (*Server, error) {
-	cfg, err := cfg.withDefaults()
-	if err != nil {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	srv := &Server{
@@ -58,6 +58,7 @@ func New(cfg Config) (*Server, error) {
 		apps:     map[string]*app{},
 		sessions: map[*session]struct{}{},
 	}
+	var err error
 	if srv.metrics, err = newMetrics(cfg.Registerer, srv); err != nil {
 		return nil, err
 	}
