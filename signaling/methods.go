@@ -18,16 +18,18 @@ func with[P any](fn func(*session, *P) (any, *protocol.Error)) handlerFunc {
 	}
 }
 
-// coreMethods is the method table of the signaling protocol: every
-// CRVideo meeting-management function, under both spellings where the API
-// documents differ.
-func coreMethods() map[string]method {
+// protocolMethods is the method table of the whole client → node protocol
+// (docs/protocol.md): logins, presence and DND, meetings, calls and
+// invites (under both spellings where the API documents differ), the media
+// negotiation of the up and down connections, and the media controls.
+func protocolMethods() map[string]method {
 	invite := func(event string) handlerFunc {
 		return with(func(s *session, p *protocol.InviteParams) (any, *protocol.Error) {
 			return s.invite(p, event)
 		})
 	}
 	return map[string]method{
+		// logins, presence and DND (login.go, presence.go)
 		protocol.MethodLogin:                 {fn: with((*session).login), anonymous: true},
 		protocol.MethodLoginByToken:          {fn: with((*session).loginByToken), anonymous: true},
 		protocol.MethodLogout:                {fn: with((*session).logout)},
@@ -35,35 +37,39 @@ func coreMethods() map[string]method {
 		protocol.MethodGetUserStatus:         {fn: with((*session).getUserStatus)},
 		protocol.MethodStartUserStatusNotify: {fn: with((*session).startUserStatusNotify)},
 		protocol.MethodStopUserStatusNotify:  {fn: with((*session).stopUserStatusNotify)},
-		protocol.MethodCreateMeeting:         {fn: with((*session).createMeeting)},
-		protocol.MethodDestroyMeeting:        {fn: with((*session).destroyMeeting)},
-		protocol.MethodGetMeetings:           {fn: with((*session).getMeetings)},
-		protocol.MethodEnterMeeting:          {fn: with((*session).enterMeeting)},
-		protocol.MethodExitMeeting:           {fn: with((*session).exitMeeting)},
-		protocol.MethodCall:                  {fn: with((*session).call)},
-		protocol.MethodAcceptCall:            {fn: with((*session).acceptCall)},
-		protocol.MethodRejectCall:            {fn: with((*session).rejectCall)},
-		protocol.MethodHungupCall:            {fn: with((*session).hungupCall)},
-		protocol.MethodCallMoreParty:         {fn: invite(protocol.EventNotifyCallMorePartyStatus)},
-		protocol.MethodClientInvite:          {fn: invite(protocol.EventNotifyInviteStatus)},
-		protocol.MethodCancelCallMoreParty:   {fn: with((*session).cancelInvite)},
-		protocol.MethodClientCancelInvite:    {fn: with((*session).cancelInvite)},
-		protocol.MethodKickout:               {fn: with((*session).kickout)},
-		protocol.MethodSendMeetingCustomMsg:  {fn: with((*session).sendMeetingCustomMsg)},
-		protocol.MethodRefreshICEServers:     {fn: with((*session).refreshICEServers)},
-		protocol.MethodUpOffer:               {fn: with((*session).upOffer)},
-		protocol.MethodUpCandidate:           {fn: with((*session).upCandidate)},
-		protocol.MethodDownAnswer:            {fn: with((*session).downAnswer)},
-		protocol.MethodDownCandidate:         {fn: with((*session).downCandidate)},
-		protocol.MethodOpenMic:               {fn: with((*session).openMic)},
-		protocol.MethodCloseMic:              {fn: with((*session).closeMic)},
-		protocol.MethodOpenVideo:             {fn: with((*session).openVideo)},
-		protocol.MethodCloseVideo:            {fn: with((*session).closeVideo)},
-		protocol.MethodStartScreenShare:      {fn: with((*session).startScreenShare)},
-		protocol.MethodStopScreenShare:       {fn: with((*session).stopScreenShare)},
-		protocol.MethodGetWatchableVideos:    {fn: with((*session).getWatchableVideos)},
-		protocol.MethodSetVideo:              {fn: with((*session).setVideo)},
-		protocol.MethodClearVideo:            {fn: with((*session).clearVideo)},
+		// meetings (meetings.go)
+		protocol.MethodCreateMeeting:  {fn: with((*session).createMeeting)},
+		protocol.MethodDestroyMeeting: {fn: with((*session).destroyMeeting)},
+		protocol.MethodGetMeetings:    {fn: with((*session).getMeetings)},
+		protocol.MethodEnterMeeting:   {fn: with((*session).enterMeeting)},
+		protocol.MethodExitMeeting:    {fn: with((*session).exitMeeting)},
+		// calls and invites (calls.go)
+		protocol.MethodCall:                {fn: with((*session).call)},
+		protocol.MethodAcceptCall:          {fn: with((*session).acceptCall)},
+		protocol.MethodRejectCall:          {fn: with((*session).rejectCall)},
+		protocol.MethodHungupCall:          {fn: with((*session).hungupCall)},
+		protocol.MethodCallMoreParty:       {fn: invite(protocol.EventNotifyCallMorePartyStatus)},
+		protocol.MethodClientInvite:        {fn: invite(protocol.EventNotifyInviteStatus)},
+		protocol.MethodCancelCallMoreParty: {fn: with((*session).cancelInvite)},
+		protocol.MethodClientCancelInvite:  {fn: with((*session).cancelInvite)},
+		// in a meeting (meetings.go)
+		protocol.MethodKickout:              {fn: with((*session).kickout)},
+		protocol.MethodSendMeetingCustomMsg: {fn: with((*session).sendMeetingCustomMsg)},
+		// media: ICE servers, negotiation and controls (login.go, media.go, mediactl.go)
+		protocol.MethodRefreshICEServers:  {fn: with((*session).refreshICEServers)},
+		protocol.MethodUpOffer:            {fn: with((*session).upOffer)},
+		protocol.MethodUpCandidate:        {fn: with((*session).upCandidate)},
+		protocol.MethodDownAnswer:         {fn: with((*session).downAnswer)},
+		protocol.MethodDownCandidate:      {fn: with((*session).downCandidate)},
+		protocol.MethodOpenMic:            {fn: with((*session).openMic)},
+		protocol.MethodCloseMic:           {fn: with((*session).closeMic)},
+		protocol.MethodOpenVideo:          {fn: with((*session).openVideo)},
+		protocol.MethodCloseVideo:         {fn: with((*session).closeVideo)},
+		protocol.MethodStartScreenShare:   {fn: with((*session).startScreenShare)},
+		protocol.MethodStopScreenShare:    {fn: with((*session).stopScreenShare)},
+		protocol.MethodGetWatchableVideos: {fn: with((*session).getWatchableVideos)},
+		protocol.MethodSetVideo:           {fn: with((*session).setVideo)},
+		protocol.MethodClearVideo:         {fn: with((*session).clearVideo)},
 	}
 }
 

@@ -68,7 +68,7 @@ func New(cfg Config) (*Server, error) {
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     srv.checkOrigin,
 	}
-	srv.methods = coreMethods()
+	srv.methods = protocolMethods()
 	for _, ac := range cfg.Apps {
 		a := newApp(ac, srv)
 		if err := a.load(context.Background()); err != nil {
