@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -107,9 +108,21 @@ func New(cfg Config) (*SFU, error) {
 }
 
 func (s *SFU) listen() error {
+	// With an ephemeral UDP port, the same number may already be taken
+	// for TCP (by any outgoing connection on this host): pick another.
+	ephemeral := s.cfg.PacketConn == nil && s.cfg.TCPAddr == "" && isEphemeral(s.cfg.UDPAddr)
+	for attempt := 1; ; attempt++ {
+		err := s.listenOnce()
+		if err == nil || !ephemeral || !errors.Is(err, syscall.EADDRINUSE) || attempt == 20 {
+			return err
+		}
+	}
+}
+
+func (s *SFU) listenOnce() error {
 	s.conn = s.cfg.PacketConn
 	if s.conn == nil {
-		c, err := net.ListenPacket("udp", s.cfg.UDPAddr)
+		c, err := listenUDP("udp", s.cfg.UDPAddr)
 		if err != nil {
 			return fmt.Errorf("sfu: listen udp %s: %w", s.cfg.UDPAddr, err)
 		}
@@ -129,6 +142,15 @@ func (s *SFU) listen() error {
 	}
 	s.tcp = ln
 	return nil
+}
+
+// listenUDP is net.ListenPacket; tests replace it.
+var listenUDP = net.ListenPacket
+
+// isEphemeral reports whether addr asks for a port the system picks.
+func isEphemeral(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	return err == nil && (port == "" || port == "0")
 }
 
 func (s *SFU) tcpAddr() string {
