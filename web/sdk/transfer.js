@@ -61,8 +61,10 @@
     var T = { CMD: 1, OFFER: 2, CHUNK: 3, END: 4, CREDIT: 5, RESULT: 6, CANCEL: 7 };
     var CHUNK = 16384, WINDOW = 262144, HIGH = 262144, LOW = 65536, READ = 262144;
     var MAX_CMD = 65536, MAX_BUFFER = 64 * 1048576, MAX_FILE = 4 * 1073741824, PROGRESS_EVERY = 100;
+    var MAX_ID = 64, MAX_PEER = 128, MAX_NAME = 1024, MAX_WINDOW = 16777216, MAX_TOTAL = 9007199254740991;
     var enc = typeof TextEncoder !== 'undefined' ? new TextEncoder() : null;
-    var dec = typeof TextDecoder !== 'undefined' ? new TextDecoder() : null;
+    var dec = typeof TextDecoder !== 'undefined' ? new TextDecoder() : null; // the data handed to the app
+    var strict = typeof TextDecoder !== 'undefined' ? new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }) : null;
 
     var dc = null;
     var control = []; // frames sent before anything else
@@ -73,6 +75,15 @@
 
     function utf8(s) {
       return enc.encode(s);
+    }
+
+    // validPeer accepts a user ID as frames carry it (and as signaling
+    // accepts it): 1-128 bytes of UTF-8 without the control characters
+    // U+0000-U+001F and U+007F-U+009F (Go's unicode.IsControl).
+    var CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+    function validPeer(p) {
+      var n = utf8(p).length;
+      return n >= 1 && n <= MAX_PEER && !CONTROL.test(p) && (typeof p.isWellFormed !== 'function' || p.isWellFormed());
     }
 
     function bytes(data) {
@@ -139,13 +150,15 @@
       cancel: function (id, by, code) { return frame(T.CANCEL, id, cat(new Uint8Array([by]), u16(code))); }
     };
 
-    // decode returns the frame's fields, or null if it is malformed.
+    // decode returns the frame's fields, or null if it is malformed: it
+    // refuses what the Go decoder (datachannel/frame.go) refuses, and
+    // e2e/browser_sdk_frames_test.go holds both to the same golden frames.
     function decode(buf) {
       var b = new Uint8Array(buf);
       var dv = new DataView(buf);
       if (b.length < 3) return null;
       var type = b[0], idLen = b[1];
-      if (type < 1 || type > 7 || idLen < 1 || idLen > 64 || b.length < 2 + idLen) return null;
+      if (type < 1 || type > 7 || idLen < 1 || idLen > MAX_ID || b.length < 2 + idLen) return null;
       var id = '';
       for (var i = 0; i < idLen; i++) {
         var c = b[2 + i];
@@ -158,15 +171,15 @@
       function rd64() {
         var hi = dv.getUint32(o), lo = dv.getUint32(o + 4);
         o += 8;
-        return hi >= 2097152 ? -1 : hi * 4294967296 + lo;
+        return hi >= 2097152 ? -1 : hi * 4294967296 + lo; // -1: past MAX_TOTAL
       }
       function peer() {
         if (!need(1)) return null;
         var n = b[o];
-        if (n < 1 || !need(1 + n)) return null;
-        var p = dec.decode(b.subarray(o + 1, o + 1 + n));
+        if (n < 1 || n > MAX_PEER || !need(1 + n)) return null;
+        var p = text(b.subarray(o + 1, o + 1 + n));
         o += 1 + n;
-        return p;
+        return p !== null && validPeer(p) ? p : null;
       }
       switch (type) {
         case T.CMD:
@@ -181,14 +194,15 @@
           f.total = rd64();
           var nl = dv.getUint16(o);
           o += 2;
-          if (f.total < 0 || b.length !== o + nl || (f.kind === 3) !== (nl > 0) || nl > 1024) return null;
-          f.name = dec.decode(b.subarray(o));
-          return f;
+          if (f.total < 0 || b.length !== o + nl || (f.kind === 3) !== (nl > 0) || nl > MAX_NAME) return null;
+          f.name = text(b.subarray(o));
+          return f.name === null ? null : f;
         case T.CHUNK:
           if (!need(9)) return null;
           f.offset = rd64();
           f.data = b.subarray(o);
-          return f.offset < 0 || f.data.length > CHUNK ? null : f;
+          if (f.offset < 0 || f.data.length > CHUNK || f.offset > MAX_TOTAL - f.data.length) return null;
+          return f;
         case T.END:
           if (b.length !== o + 32) return null;
           f.sha = b.subarray(o);
@@ -197,7 +211,7 @@
           if (b.length !== o + 12) return null;
           f.taken = rd64();
           f.window = dv.getUint32(o);
-          return f.taken < 0 ? null : f;
+          return f.taken < 0 || f.window > MAX_WINDOW ? null : f;
         case T.RESULT:
           if (b.length !== o + 2) return null;
           f.code = dv.getUint16(o);
@@ -206,9 +220,20 @@
           if (b.length !== o + 3) return null;
           f.by = b[o];
           f.code = dv.getUint16(o + 1);
-          return f;
+          return f.by === 1 || f.by === 2 ? f : null;
       }
       return null;
+    }
+
+    // text decodes UTF-8 strictly, as FORMAT.md's strings are: null for
+    // bytes that are not UTF-8; a leading U+FEFF is a character, not a
+    // byte order mark to drop.
+    function text(bytes) {
+      try {
+        return strict.decode(bytes);
+      } catch (e) {
+        return null;
+      }
     }
 
     // ---- sending
@@ -494,21 +519,21 @@
         var t = { kind: 1, id: id, peer: peer, data: bytes(data), cookie: cookie };
         if (!open()) return failLater(t, ERR.SENDFAIL);
         if (t.data.length > MAX_CMD) return failLater(t, ERR.SENDCMD_LARGE);
-        if (!peer) return failLater(t, ERR.SENDDATA_TARGETINVALID);
+        if (!validPeer(peer)) return failLater(t, ERR.SENDDATA_TARGETINVALID);
         cmds.push(t);
         pump();
       },
       sendBuffer: function (id, peer, data, cookie) {
         var b = bytes(data);
         var t = { kind: 2, id: id, peer: peer, bytes: b, total: b.length, name: '', cookie: cookie };
-        if (!peer) return failLater(t, ERR.SENDDATA_TARGETINVALID);
+        if (!validPeer(peer)) return failLater(t, ERR.SENDDATA_TARGETINVALID);
         startTransfer(t);
       },
       sendFile: function (id, peer, file, cookie) {
         var name = fileNameOf(file);
         var t = { kind: 3, id: id, peer: peer, name: name, cookie: cookie };
         if (typeof Blob === 'undefined' || !(file instanceof Blob)) return failLater(t, ERR.FILE_NOT_EXIST);
-        if (!peer) return failLater(t, ERR.SENDDATA_TARGETINVALID);
+        if (!validPeer(peer)) return failLater(t, ERR.SENDDATA_TARGETINVALID);
         t.blob = file;
         t.total = file.size;
         t.name = baseName(name);
