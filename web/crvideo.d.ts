@@ -104,7 +104,7 @@ interface CRVideoTransferLayer {
 interface CRVideoNamespace {
   readonly version: string;
   /** The transfer layer (see CRVideoTransferLayer). */
-  _transfer: CRVideoTransferLayer | null;
+  _transfer: CRVideoTransferLayer;
   /** The SDK's WebRTC objects, for diagnostics and tests. */
   peerConnections(): { up: RTCPeerConnection | null; down: RTCPeerConnection | null; dataChannel: RTCDataChannel | null };
   /** The track received of a member's source ("mic", "camera" or "screen"), or null. */

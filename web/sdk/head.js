@@ -35,4 +35,4 @@
   var VERSION = '1.0.0';
   var win = typeof window !== 'undefined' ? window : globalThis; // root is the exports object in the module build
   var api = {}; // every exported name
-  var ns = { version: VERSION, _transfer: null }; // the crvideo namespace
+  var ns = { version: VERSION }; // the crvideo namespace; transfer.js sets its _transfer

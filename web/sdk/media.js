@@ -72,14 +72,14 @@
       var dc = pc.createDataChannel('crv-data', { ordered: true });
       dc.binaryType = 'arraybuffer';
       m.dc = dc;
-      if (ns._transfer && ns._transfer.attach) ns._transfer.attach(dc);
+      ns._transfer.attach(dc);
       m.negotiateUp().catch(function (e) { warn('up connection', e); });
     };
 
     m.close = function () {
       ['mic', 'camera', 'screen'].forEach(function (src) { m.closeOwn(src); });
       m.closeDown();
-      if (ns._transfer && ns._transfer.detach) ns._transfer.detach();
+      ns._transfer.detach();
       if (m.up) m.up.close();
       m.up = null;
       m.dc = null;

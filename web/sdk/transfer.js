@@ -7,18 +7,17 @@
 
   // ---------------------------------------------------------------------
   // Data transfers: SendCmd, SendBuffer, SendFile. They go through the
-  // transfer layer installed at crvideo._transfer (the frames of
-  // datachannel/FORMAT.md, below); without one they fail with SENDFAIL.
+  // transfer layer at crvideo._transfer (the frames of
+  // datachannel/FORMAT.md, below).
 
   function transfer(kind, target, data, cookie, fileName) {
     var taskID = uuid();
     var t = ns._transfer;
     var s = sess;
-    if (!t || !s || !s.loggedIn) {
-      var code = s && s.loggedIn ? ERR.SENDFAIL : ERR.NOT_LOGIN;
+    if (!s || !s.loggedIn) {
       later(function () {
-        if (kind === 'file') fire('SendFileRlst', taskID, fileName, code, cookie);
-        else fire(kind === 'cmd' ? 'SendCmdRlst' : 'SendBufferRlst', taskID, code, cookie);
+        if (kind === 'file') fire('SendFileRlst', taskID, fileName, ERR.NOT_LOGIN, cookie);
+        else fire(kind === 'cmd' ? 'SendCmdRlst' : 'SendBufferRlst', taskID, ERR.NOT_LOGIN, cookie);
       });
       return taskID;
     }
@@ -46,12 +45,7 @@
   };
 
   api.CRVideo_CancelSend = function (taskID, cookie) {
-    var t = ns._transfer;
-    if (!t) {
-      later(function () { fire('CancelSendRlst', str(taskID), ERR.TRANSID_INVALID, cookie); });
-      return;
-    }
-    t.cancelSend(str(taskID), cookie);
+    ns._transfer.cancelSend(str(taskID), cookie);
   };
 
   // ---------------------------------------------------------------------
@@ -491,6 +485,8 @@
     }
 
     return {
+      // Internal, for e2e/browser_sdk_frames_test.go only (web/README.md):
+      // the frame codec, held there to the Go codec's golden frames.
       _encode: encode,
       _decode: decode,
       attach: function (channel) {
@@ -630,4 +626,3 @@
       }
     };
   }
-  ns._sha256 = sha256;
