@@ -87,9 +87,18 @@ func (p *Peer) newDown() bool {
 		})
 	})
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
-		if c != nil {
-			p.ev.DownCandidate(toProto(c.ToJSON()))
+		if c == nil {
+			return
 		}
+		// Through the actor: gathering starts inside offerDown, and a
+		// candidate must not reach the client before the offer it
+		// belongs to, nor at all once that connection is closed.
+		cand := toProto(c.ToJSON())
+		p.post(func() {
+			if p.down == pc {
+				p.ev.DownCandidate(cand)
+			}
+		})
 	})
 	return true
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,16 +22,32 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type events struct {
 	offers chan protocol.DownOffer
 	up     chan protocol.ICECandidate
+	down   chan protocol.ICECandidate
+
+	mu    sync.Mutex
+	order []string // "offer" and "candidate", as the down connection's events came
 }
 
 func newEvents() *events {
-	return &events{offers: make(chan protocol.DownOffer, 16), up: make(chan protocol.ICECandidate, 64)}
+	return &events{offers: make(chan protocol.DownOffer, 16), up: make(chan protocol.ICECandidate, 64), down: make(chan protocol.ICECandidate, 64)}
 }
 
 func (e *events) UpCandidate(c protocol.ICECandidate) { e.up <- c }
-func (e *events) DownOffer(o protocol.DownOffer)      { e.offers <- o }
-func (e *events) DownCandidate(protocol.ICECandidate) {}
-func (e *events) AudioLevel(int)                      {}
+func (e *events) DownOffer(o protocol.DownOffer)      { e.note("offer"); e.offers <- o }
+func (e *events) DownCandidate(c protocol.ICECandidate) {
+	e.note("candidate")
+	select {
+	case e.down <- c:
+	default:
+	}
+}
+func (e *events) AudioLevel(int) {}
+
+func (e *events) note(what string) {
+	e.mu.Lock()
+	e.order = append(e.order, what)
+	e.mu.Unlock()
+}
 
 // sdpSession is the session ID of an SDP's o= line.
 func sdpSession(sdp string) string {
@@ -266,4 +283,24 @@ func answerDown(t *testing.T, api *webrtc.API, sub *Peer, o protocol.DownOffer) 
 		t.Fatal(err)
 	}
 	return sub.DownAnswer(a.SDP)
+}
+
+// TestDownCandidatesFollowTheirOffer: the node's candidates of a down
+// connection reach the client only after the offer they belong to. A
+// client has nowhere to put a candidate for a connection it has not been
+// offered yet (a new one replaces the old on every meeting), and one
+// that arrives first is lost.
+func TestDownCandidatesFollowTheirOffer(t *testing.T) {
+	_, subEv := watchPair(t, false)
+	subEv.nextOffer(t)
+	select {
+	case <-subEv.down:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no down candidate")
+	}
+	subEv.mu.Lock()
+	defer subEv.mu.Unlock()
+	if subEv.order[0] != "offer" {
+		t.Fatalf("down connection events in the order %v: a candidate before its offer", subEv.order)
+	}
 }
