@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -136,7 +137,60 @@ func script(t *testing.T) []byte {
 	return get(t, http.MethodGet, "/sdk/crvideo.js", nil).Body.Bytes()
 }
 
-// Every declared name is defined by the script and exported by the module.
+// declarations reads crvideo.d.ts: every declared name, as "function",
+// "callback" (a CRVideoCallback), the number a constant is declared as, or
+// "object" for another constant.
+func declarations(t *testing.T) map[string]string {
+	t.Helper()
+	dts, err := files.ReadFile("crvideo.d.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^declare (function|const) ([A-Za-z_][A-Za-z0-9_]*)(\(|: CRVideoCallback<|: (\d+);$)?`).FindAllSubmatch(dts, -1) {
+		kind := "object"
+		switch {
+		case string(m[1]) == "function":
+			kind = "function"
+		case string(m[3]) == ": CRVideoCallback<":
+			kind = "callback"
+		case len(m[4]) > 0:
+			kind = string(m[4])
+		}
+		kinds[string(m[2])] = kind
+	}
+	return kinds
+}
+
+var (
+	callbackListRE = regexp.MustCompile(`\[((?:\s*'[A-Za-z]+',?)+)\s*\]\.forEach\(function \(n\) \{ defCallback\(n\); \}\)`)
+	callbackDefRE  = regexp.MustCompile(`defCallback\('([A-Za-z]+)'(?:, '([A-Za-z]+)')?\);`)
+	quotedRE       = regexp.MustCompile(`'([A-Za-z]+)'`)
+)
+
+// scriptCallbacks lists the callback objects the script makes with
+// defCallback: the names of its list, then those it defines one by one
+// (with their second names).
+func scriptCallbacks(js []byte) []string {
+	var names []string
+	for _, l := range callbackListRE.FindAllSubmatch(js, -1) {
+		for _, q := range quotedRE.FindAllSubmatch(l[1], -1) {
+			names = append(names, "CRVideo_"+string(q[1]))
+		}
+	}
+	for _, m := range callbackDefRE.FindAllSubmatch(js, -1) {
+		for _, n := range m[1:] {
+			if len(n) > 0 {
+				names = append(names, "CRVideo_"+string(n))
+			}
+		}
+	}
+	return names
+}
+
+// Every declared name is defined by the script and exported by the module;
+// every function and every callback object the script defines is declared
+// as one.
 func TestDeclarationsMatchScript(t *testing.T) {
 	js := script(t)
 	names := ExportedNames()
@@ -153,19 +207,77 @@ func TestDeclarationsMatchScript(t *testing.T) {
 			t.Errorf("crvideo.mjs does not export %s", n)
 		}
 	}
-	// Every function the script defines is declared.
-	declared := map[string]bool{}
-	for _, n := range names {
-		declared[n] = true
-	}
+	decl := declarations(t)
 	for _, m := range regexp.MustCompile(`api\.(CRVideo_[A-Za-z]+) = `).FindAllSubmatch(js, -1) {
-		if n := string(m[1]); !declared[n] {
-			t.Errorf("crvideo.js defines %s, crvideo.d.ts does not declare it", n)
+		if n := string(m[1]); decl[n] != "function" {
+			t.Errorf("crvideo.js defines the function %s, crvideo.d.ts declares it as %q", n, decl[n])
+		}
+	}
+	callbacks := scriptCallbacks(js)
+	if len(callbacks) < 60 {
+		t.Fatalf("found only %d defCallback names in crvideo.js: does the test still read it right?", len(callbacks))
+	}
+	defined := map[string]bool{}
+	for _, n := range callbacks {
+		defined[n] = true
+		if decl[n] != "callback" {
+			t.Errorf("crvideo.js defines the callback %s, crvideo.d.ts declares it as %q", n, decl[n])
+		}
+	}
+	for n, k := range decl {
+		if k == "callback" && !defined[n] {
+			t.Errorf("crvideo.d.ts declares the callback %s, crvideo.js does not define it with defCallback", n)
 		}
 	}
 	dmts := get(t, http.MethodGet, "/sdk/crvideo.d.mts", nil).Body.String()
 	if !strings.Contains(dmts, "export declare function CRVideo_Login(") || !strings.Contains(dmts, "export interface CRVideoMemberInfo") {
 		t.Error("crvideo.d.mts does not export the declarations")
+	}
+}
+
+// describeExports runs crvideo.js in Node.js and says what it exports,
+// name by name, as declarations does.
+const describeExports = `
+globalThis.CRVIDEO_MODULE_EXPORTS = {};
+require("vm").runInThisContext(require("fs").readFileSync(process.argv[1], "utf8"), { filename: "crvideo.js" });
+const out = {};
+for (const [k, v] of Object.entries(CRVIDEO_MODULE_EXPORTS)) {
+  out[k] = typeof v === "function" ? "function" : typeof v === "number" ? String(v) :
+    v && typeof v === "object" && "callback" in v && typeof v.name === "string" ? "callback" : "object";
+}
+console.log(JSON.stringify(out));
+`
+
+// What the script really exports, run in Node.js, is what crvideo.d.ts
+// declares: the same names, each a function, a callback object, or a
+// constant of the declared value.
+func TestDeclarationsMatchExports(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed: the exports are not run")
+	}
+	f := filepath.Join(t.TempDir(), "crvideo.js")
+	if err := os.WriteFile(f, script(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(node, "-e", describeExports, f).Output()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	var got map[string]string
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("node said %q: %v", out, err)
+	}
+	want := declarations(t)
+	for n, k := range got {
+		if want[n] != k {
+			t.Errorf("crvideo.js exports %s as %s, crvideo.d.ts declares it as %q", n, k, want[n])
+		}
+	}
+	for n, k := range want {
+		if _, ok := got[n]; !ok {
+			t.Errorf("crvideo.d.ts declares %s (%s), crvideo.js does not export it", n, k)
+		}
 	}
 }
 
