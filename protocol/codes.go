@@ -1,7 +1,7 @@
 // Package protocol holds crvnode's wire contract: JSON-RPC 2.0 envelopes,
 // the method and event names, their params and results, and the CRVideo
 // error codes. The node, the Go client and tests import it; it imports
-// nothing of theirs. docs/protocol.md describes the same contract in prose.
+// nothing of theirs. docs/protocol/README.md describes the same contract in prose.
 package protocol
 
 import (
