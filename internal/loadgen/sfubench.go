@@ -180,6 +180,9 @@ func (b *SFUBench) runOne(ctx context.Context, server string, n int) (res SFURes
 	res.RSSPublisherBytes = u0.RSS
 	recvs := make([]*Receiver, n)
 	subs, res.Join, res.JoinKeyframe, err = b.join(ctx, t, recvs)
+	if errors.Is(err, ErrNoMedia) {
+		return res, fmt.Errorf("%w\nthe server's last lines:\n%s", err, proc.Logs())
+	}
 	if err != nil {
 		return res, err
 	}
@@ -228,7 +231,12 @@ func (b *SFUBench) join(ctx context.Context, t sfuTarget, recvs []*Receiver) ([]
 			first.Record(r.FirstVideoAt().Sub(starts[i]))
 			key.Record(r.FirstKeyframeAt().Sub(starts[i]))
 		case <-deadline.C:
-			return closers, Summary{}, Summary{}, fmt.Errorf("%w: subscriber %d of %d within %v", ErrNoMedia, i, len(recvs), b.JoinTimeout)
+			states := make([]any, len(subs))
+			for j, s := range subs {
+				states[j] = s
+			}
+			return closers, Summary{}, Summary{}, fmt.Errorf("%w: subscriber %d of %d within %v; %s",
+				ErrNoMedia, i, len(recvs), b.JoinTimeout, describeMissing(states, recvs))
 		case <-ctx.Done():
 			return closers, Summary{}, Summary{}, ctx.Err()
 		}
