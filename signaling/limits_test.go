@@ -3,6 +3,8 @@ package signaling
 import (
 	"errors"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,8 +52,8 @@ func TestLoginTimeout(t *testing.T) {
 	}
 }
 
-// Past MaxConnections the upgrade is refused with 503; a closed connection
-// frees its place.
+// Past MaxConnections the upgrade is refused with 503, counting a client
+// as soon as its handshake is answered; a closed connection frees its place.
 func TestMaxConnections(t *testing.T) {
 	n := startNode(t, "", func(c *Config) { c.Limits.MaxConnections = 2 })
 	a := dial(t, n)
@@ -75,5 +77,35 @@ func TestMaxConnections(t *testing.T) {
 			t.Fatalf("a place never freed: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Handshakes at once cannot pass MaxConnections between them: each holds
+// its place from the check on.
+func TestMaxConnectionsConcurrent(t *testing.T) {
+	const limit, dials = 3, 12
+	n := startNode(t, "", func(c *Config) { c.Limits.MaxConnections = limit })
+	var wg sync.WaitGroup
+	var opened, refused atomic.Int32
+	start := make(chan struct{})
+	for range dials {
+		wg.Go(func() {
+			<-start
+			c, resp, err := websocket.DefaultDialer.Dial(n.url(), nil)
+			switch {
+			case err == nil:
+				opened.Add(1)
+				t.Cleanup(func() { c.Close() })
+			case resp != nil && resp.StatusCode == http.StatusServiceUnavailable:
+				refused.Add(1)
+			default:
+				t.Errorf("dial: %v", err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if opened.Load() != limit || refused.Load() != dials-limit {
+		t.Fatalf("%d opened and %d refused, want %d and %d", opened.Load(), refused.Load(), limit, dials-limit)
 	}
 }

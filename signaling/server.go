@@ -29,10 +29,11 @@ type Server struct {
 	metrics  *metrics
 	upgrader websocket.Upgrader
 
-	mu       sync.Mutex
-	sessions map[*session]struct{}
-	closed   bool
-	wg       sync.WaitGroup
+	mu        sync.Mutex
+	sessions  map[*session]struct{}
+	upgrading int // handshakes under way: they hold a place under MaxConnections
+	closed    bool
+	wg        sync.WaitGroup
 }
 
 // handlerFunc serves one JSON-RPC method for a session. params are the raw
@@ -95,9 +96,15 @@ func (srv *Server) checkOrigin(r *http.Request) bool {
 // ServeHTTP upgrades the request to a WebSocket and serves it until it
 // closes.
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The place is taken before the handshake, so that a client that got
+	// its 101 counts at once and concurrent handshakes cannot pass the cap.
 	srv.mu.Lock()
 	closed := srv.closed
-	full := srv.cfg.Limits.MaxConnections > 0 && len(srv.sessions) >= srv.cfg.Limits.MaxConnections
+	limit := srv.cfg.Limits.MaxConnections
+	full := limit > 0 && len(srv.sessions)+srv.upgrading >= limit
+	if !closed && !full {
+		srv.upgrading++
+	}
 	srv.mu.Unlock()
 	if closed {
 		http.Error(w, "node is shutting down", http.StatusServiceUnavailable)
@@ -111,10 +118,14 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn, err := srv.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		srv.mu.Lock()
+		srv.upgrading--
+		srv.mu.Unlock()
 		return // the upgrader has answered the client
 	}
 	s := newSession(srv, conn, srv.baseURL(r))
 	srv.mu.Lock()
+	srv.upgrading--
 	if srv.closed { // Shutdown began during the handshake: say so, as to everyone else
 		srv.mu.Unlock()
 		_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
