@@ -19,7 +19,7 @@ func with[P any](fn func(*session, *P) (any, *protocol.Error)) handlerFunc {
 }
 
 // protocolMethods is the method table of the whole client → node protocol
-// (docs/protocol.md): logins, presence and DND, meetings, calls and
+// (docs/protocol/): logins, presence and DND, meetings, calls and
 // invites (under both spellings where the API documents differ), the media
 // negotiation of the up and down connections, and the media controls.
 func protocolMethods() map[string]method {
