@@ -233,7 +233,7 @@ type client struct {
 	rec  *recorder
 	up   *pipe // client → node
 	down *pipe // node → client
-	peer *Peer
+	peer *RelayChannel
 	dir  string
 }
 

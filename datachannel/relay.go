@@ -32,7 +32,7 @@ type Relay struct {
 	now func() time.Time
 
 	mu    sync.Mutex
-	peers map[peerKey]*Peer // who a target user ID reaches
+	peers map[peerKey]*RelayChannel // who a target user ID reaches
 	stats RelayStats
 }
 
@@ -61,7 +61,7 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Relay{cfg: cfg, log: cfg.Logger, now: time.Now, peers: make(map[peerKey]*Peer)}, nil
+	return &Relay{cfg: cfg, log: cfg.Logger, now: time.Now, peers: make(map[peerKey]*RelayChannel)}, nil
 }
 
 // Sweep fails every task that has seen no frame for RelayConfig.StallTimeout
@@ -118,8 +118,8 @@ func (r *Relay) BufferedBytes() int64 {
 	return r.stats.BufferedBytes
 }
 
-// Peer is one client's data channel as the relay sees it.
-type Peer struct {
+// RelayChannel is one client's data channel as the relay sees it.
+type RelayChannel struct {
 	r    *Relay
 	app  string
 	user UserID
@@ -146,8 +146,8 @@ type queued struct {
 // same user (a new login) takes that over, and this peer keeps only the
 // tasks it already has. Attach in the up connection's OnDataChannel
 // handler, before any message can arrive.
-func (r *Relay) Attach(app string, user UserID, send SendFunc) *Peer {
-	p := &Peer{r: r, app: app, user: user, send: send, out: make(map[TaskID]*relayTask), in: make(map[TaskID]*relayTask)}
+func (r *Relay) Attach(app string, user UserID, send SendFunc) *RelayChannel {
+	p := &RelayChannel{r: r, app: app, user: user, send: send, out: make(map[TaskID]*relayTask), in: make(map[TaskID]*relayTask)}
 	r.mu.Lock()
 	r.peers[peerKey{app, user}] = p
 	r.mu.Unlock()
@@ -155,13 +155,13 @@ func (r *Relay) Attach(app string, user UserID, send SendFunc) *Peer {
 }
 
 // User is the user the peer was attached for.
-func (p *Peer) User() UserID { return p.user }
+func (p *RelayChannel) User() UserID { return p.user }
 
 // Handle takes one message that arrived on the peer's data channel. The
 // relay keeps frame (it may forward it as it is): the caller must not
 // change it afterwards; pion's OnMessage data is the caller's to give.
 // Calls for one peer must not overlap.
-func (p *Peer) Handle(frame []byte) {
+func (p *RelayChannel) Handle(frame []byte) {
 	r := p.r
 	var b batch
 	f, err := Decode(frame)
@@ -183,7 +183,7 @@ func (p *Peer) Handle(frame []byte) {
 // session ended): transfers it was sending are cancelled at their
 // receivers (CANCEL by node, code 1000), transfers it was receiving fail
 // at their senders (RESULT 1000). Close is idempotent.
-func (p *Peer) Close() {
+func (p *RelayChannel) Close() {
 	r := p.r
 	var b batch
 	r.mu.Lock()
@@ -208,9 +208,9 @@ func (p *Peer) Close() {
 
 // batch collects the peers that got frames while the relay lock was held,
 // to flush them after it is released.
-type batch struct{ peers []*Peer }
+type batch struct{ peers []*RelayChannel }
 
-func (b *batch) send(to *Peer, frame []byte, t *relayTask) {
+func (b *batch) send(to *RelayChannel, frame []byte, t *relayTask) {
 	if to.closed { // read under Relay.mu, as every caller holds it
 		return
 	}
@@ -234,7 +234,7 @@ func (b *batch) flush() {
 // flush sends the peer's queue in order. Whoever finds the queue being
 // flushed leaves its frames to that flusher, so nobody waits and the
 // order in which frames were queued (under the relay lock) is kept.
-func (p *Peer) flush() {
+func (p *RelayChannel) flush() {
 	p.qmu.Lock()
 	if p.flushing {
 		p.qmu.Unlock()

@@ -10,7 +10,7 @@ import (
 type relayTask struct {
 	id       TaskID
 	kind     Kind
-	src, dst *Peer
+	src, dst *RelayChannel
 	total    uint64
 	sent     uint64 // CHUNK bytes forwarded to the receiver
 	taken    uint64 // bytes the receiver has credited back
@@ -25,7 +25,7 @@ type relayTask struct {
 func (t *relayTask) inFlight() int64 { return int64(t.sent-t.taken) + int64(t.cmdBytes) }
 
 // fromSenderLocked handles CMD, OFFER, CHUNK, END and CANCEL from p.
-func (r *Relay) fromSenderLocked(p *Peer, f *Frame, frame []byte, b *batch) {
+func (r *Relay) fromSenderLocked(p *RelayChannel, f *Frame, frame []byte, b *batch) {
 	if f.Type == TypeCmd || f.Type == TypeOffer {
 		r.startLocked(p, f, b)
 		return
@@ -69,7 +69,7 @@ func (r *Relay) fromSenderLocked(p *Peer, f *Frame, frame []byte, b *batch) {
 
 // startLocked forwards a new CMD or OFFER to its target, with the sender
 // as Peer, or answers it with a RESULT.
-func (r *Relay) startLocked(p *Peer, f *Frame, b *batch) {
+func (r *Relay) startLocked(p *RelayChannel, f *Frame, b *batch) {
 	dst, code := r.admitLocked(p, f)
 	var fwd []byte
 	if code == protocol.NoErr {
@@ -100,7 +100,7 @@ func (r *Relay) startLocked(p *Peer, f *Frame, b *batch) {
 // admitLocked checks a new task: a fresh task ID on both sides, the
 // sender's task limit, the node's size limits, and a target attached in
 // the sender's own app.
-func (r *Relay) admitLocked(p *Peer, f *Frame) (*Peer, protocol.Code) {
+func (r *Relay) admitLocked(p *RelayChannel, f *Frame) (*RelayChannel, protocol.Code) {
 	size, limit, tooLarge := uint64(len(f.Data)), r.cfg.MaxCmd, protocol.SendCmdLarge
 	if f.Type == TypeOffer {
 		size, limit, tooLarge = f.Total, r.cfg.MaxBuffer, protocol.SendBufferLarge
@@ -125,7 +125,7 @@ func (r *Relay) admitLocked(p *Peer, f *Frame) (*Peer, protocol.Code) {
 }
 
 // fromReceiverLocked handles CREDIT and RESULT from p.
-func (r *Relay) fromReceiverLocked(p *Peer, f *Frame, frame []byte, b *batch) {
+func (r *Relay) fromReceiverLocked(p *RelayChannel, f *Frame, frame []byte, b *batch) {
 	t := p.in[f.TaskID]
 	if t == nil {
 		r.stats.FramesStale++
@@ -160,7 +160,7 @@ func (r *Relay) fromReceiverLocked(p *Peer, f *Frame, frame []byte, b *batch) {
 
 // malformedLocked fails the task a bad frame names, if its header parses
 // and names one of p's tasks in the frame's direction; else drops it.
-func (r *Relay) malformedLocked(p *Peer, frame []byte, b *batch) {
+func (r *Relay) malformedLocked(p *RelayChannel, frame []byte, b *batch) {
 	r.stats.FramesMalformed++
 	typ, id, ok := peekHeader(frame)
 	if !ok {

@@ -160,7 +160,7 @@ func TestHashMismatchAnnouncesNothing(t *testing.T) {
 
 // side is a raw client of the relay: frames the relay sends it queue up.
 type side struct {
-	peer   *Peer
+	peer   *RelayChannel
 	frames chan []byte
 }
 
@@ -335,7 +335,7 @@ func FuzzRelay(f *testing.F) {
 			t.Fatal(err)
 		}
 		nop := func([]byte) error { return nil }
-		peers := [2]*Peer{r.Attach("app", "a", nop), r.Attach("app", "b", nop)}
+		peers := [2]*RelayChannel{r.Attach("app", "a", nop), r.Attach("app", "b", nop)}
 		for len(in) > 0 {
 			n := int(in[0] & 0x7f)
 			p := peers[in[0]>>7]

@@ -27,14 +27,14 @@ func mediaOf(s *sfu.SFU, relay *datachannel.Relay) signaling.Media {
 	return sfuMedia{s, relay}
 }
 
-// NewPeer creates a session's media peer. The client's transfer channel
-// on its up connection is attached to the relay under (app, user).
+// NewPeer creates a session's media: an SFU participant whose transfer
+// channel on its up connection is attached to the relay under (app, user).
 func (m sfuMedia) NewPeer(appID string, userID protocol.UserID, ev signaling.MediaEvents) (signaling.MediaPeer, error) {
-	p, err := m.s.NewPeer(userID, ev)
+	p, err := m.s.NewParticipant(userID, ev)
 	if err != nil {
 		return nil, err
 	}
-	mp := &mediaPeer{Peer: p}
+	mp := &participant{Participant: p}
 	p.OnDataChannel(func(dc *webrtc.DataChannel) {
 		if dc.Label() != datachannel.ChannelLabel {
 			return
@@ -51,16 +51,17 @@ func (m sfuMedia) NewPeer(appID string, userID protocol.UserID, ev signaling.Med
 	return mp, nil
 }
 
-// mediaPeer is an SFU peer whose Close also detaches it from the relay,
-// so that its transfers fail at once rather than when SCTP notices.
-type mediaPeer struct {
-	*sfu.Peer
+// participant is an SFU participant whose Close also detaches its
+// transfer channels from the relay, so that its transfers fail at once
+// rather than when SCTP notices.
+type participant struct {
+	*sfu.Participant
 	mu     sync.Mutex
-	relays []*datachannel.Peer
+	relays []*datachannel.RelayChannel
 	closed bool
 }
 
-func (p *mediaPeer) attach(r *datachannel.Peer) {
+func (p *participant) attach(r *datachannel.RelayChannel) {
 	p.mu.Lock()
 	closed := p.closed
 	if !closed {
@@ -72,8 +73,8 @@ func (p *mediaPeer) attach(r *datachannel.Peer) {
 	}
 }
 
-// Close ends the peer's media and transfers.
-func (p *mediaPeer) Close() {
+// Close ends the participant's media and transfers.
+func (p *participant) Close() {
 	p.mu.Lock()
 	p.closed = true
 	relays := p.relays
@@ -82,7 +83,7 @@ func (p *mediaPeer) Close() {
 	for _, r := range relays {
 		r.Close()
 	}
-	p.Peer.Close()
+	p.Participant.Close()
 }
 
 // newRelay builds the node's transfer relay and exports its state.

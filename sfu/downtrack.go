@@ -19,7 +19,7 @@ const historySize = 1024 // sent packets remembered for answering NACKs
 // across simulcast layer switches.
 type DownTrack struct {
 	pub    *Publication
-	sub    *Peer
+	sub    *Participant
 	key    pubKey
 	sender *webrtc.RTPSender
 
@@ -54,7 +54,7 @@ type sent struct {
 	ok    bool
 }
 
-func newDownTrack(pub *Publication, sub *Peer, key pubKey, maxHeight int) *DownTrack {
+func newDownTrack(pub *Publication, sub *Participant, key pubKey, maxHeight int) *DownTrack {
 	return &DownTrack{pub: pub, sub: sub, key: key, maxHeight: maxHeight, waitKey: !pub.audio(), want: -1}
 }
 

@@ -25,7 +25,7 @@ const (
 // Publication is one source a peer publishes (its mic, camera or screen),
 // with one layer per simulcast encoding.
 type Publication struct {
-	owner  *Peer
+	owner  *Participant
 	source protocol.Source
 	kind   webrtc.RTPCodecType
 	codec  webrtc.RTPCodecParameters
@@ -61,7 +61,7 @@ type layer struct {
 func (p *Publication) audio() bool { return p.kind == webrtc.RTPCodecTypeAudio }
 
 // onTrack runs for each track (or simulcast layer) a client publishes.
-func (p *Peer) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+func (p *Participant) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	p.mu.Lock()
 	source, ok := p.upSources[r.RTPTransceiver().Mid()]
 	if !ok {

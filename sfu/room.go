@@ -26,16 +26,16 @@ type Room struct {
 	sfu   *SFU
 	key   string
 	mu    sync.Mutex
-	peers map[string]*Peer
+	peers map[string]*Participant
 	dead  bool // emptied and forgotten: joiners must fetch a new room
 }
 
 func newRoom(s *SFU, key string) *Room {
-	return &Room{sfu: s, key: key, peers: map[string]*Peer{}}
+	return &Room{sfu: s, key: key, peers: map[string]*Participant{}}
 }
 
 // Join puts the peer in the room named key (a meeting), leaving any other.
-func (p *Peer) Join(key string) {
+func (p *Participant) Join(key string) {
 	p.Leave()
 	for {
 		r := p.sfu.room(key)
@@ -68,7 +68,7 @@ func (p *Peer) Join(key string) {
 
 // Leave takes the peer out of its room: nobody receives its media any
 // more, its down connection closes.
-func (p *Peer) Leave() {
+func (p *Participant) Leave() {
 	p.mu.Lock()
 	r := p.room
 	p.mu.Unlock()
@@ -99,7 +99,7 @@ func (p *Peer) Leave() {
 
 // SetSending says whether the node forwards the peer's source (its mic,
 // camera or screen is open). Signaling owns that state; the SFU obeys it.
-func (p *Peer) SetSending(source protocol.Source, on bool) {
+func (p *Participant) SetSending(source protocol.Source, on bool) {
 	p.change(func() {
 		if p.open != nil {
 			p.open[source] = on
@@ -110,7 +110,7 @@ func (p *Peer) SetSending(source protocol.Source, on bool) {
 // Watch starts (on) or stops the peer receiving publisher's video source.
 // maxHeight is the height it is shown at (0: unbounded); with simulcast it
 // caps the layer sent.
-func (p *Peer) Watch(publisher string, source protocol.Source, maxHeight int, on bool) {
+func (p *Participant) Watch(publisher string, source protocol.Source, maxHeight int, on bool) {
 	p.change(func() {
 		if p.watch == nil {
 			return
@@ -125,7 +125,7 @@ func (p *Peer) Watch(publisher string, source protocol.Source, maxHeight int, on
 
 // change applies f to the peer's room state under the locks and updates
 // the room's subscriptions.
-func (p *Peer) change(f func()) {
+func (p *Participant) change(f func()) {
 	p.mu.Lock()
 	r := p.room
 	p.mu.Unlock()
@@ -143,7 +143,7 @@ func (p *Peer) change(f func()) {
 }
 
 // publicationsChanged is called when one of p's publications starts or ends.
-func (p *Peer) publicationsChanged() {
+func (p *Participant) publicationsChanged() {
 	p.change(func() {})
 }
 

@@ -60,7 +60,7 @@ type SFU struct {
 
 	mu     sync.Mutex
 	rooms  map[string]*Room
-	peers  map[*Peer]struct{}
+	peers  map[*Participant]struct{}
 	closed bool
 	wg     sync.WaitGroup
 }
@@ -82,7 +82,7 @@ func New(cfg Config) (*SFU, error) {
 	if cfg.UDPAddr == "" {
 		cfg.UDPAddr = ":7882"
 	}
-	s := &SFU{cfg: cfg, log: cfg.Logger, rooms: map[string]*Room{}, peers: map[*Peer]struct{}{}}
+	s := &SFU{cfg: cfg, log: cfg.Logger, rooms: map[string]*Room{}, peers: map[*Participant]struct{}{}}
 	var err error
 	if s.metrics, err = newMetrics(cfg.Registerer, s); err != nil {
 		return nil, err
@@ -258,7 +258,7 @@ func (s *SFU) dropRoom(r *Room) {
 func (s *SFU) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	peers := make([]*Peer, 0, len(s.peers))
+	peers := make([]*Participant, 0, len(s.peers))
 	for p := range s.peers {
 		peers = append(peers, p)
 	}

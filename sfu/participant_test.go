@@ -72,7 +72,7 @@ func (e *events) nextOffer(t *testing.T) protocol.DownOffer {
 
 // publish connects a pion PeerConnection as pub's client and sends VP8
 // keyframes on it, and Opus packets if mic, until the test ends.
-func publish(t *testing.T, pub *Peer, ev *events, mic bool) {
+func publish(t *testing.T, pub *Participant, ev *events, mic bool) {
 	t.Helper()
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
@@ -212,7 +212,7 @@ func TestUnsupportedOnlyTrackNotOfferedAgain(t *testing.T) {
 // watchPair starts an SFU with a publisher "pub" sending its camera (and
 // its mic if mic) and a subscriber "sub" in one room watching the camera;
 // everything closes when the test ends.
-func watchPair(t *testing.T, mic bool) (sub *Peer, subEv *events) {
+func watchPair(t *testing.T, mic bool) (sub *Participant, subEv *events) {
 	t.Helper()
 	s, err := New(Config{UDPAddr: "127.0.0.1:0", TCPAddr: "-", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -221,8 +221,8 @@ func watchPair(t *testing.T, mic bool) (sub *Peer, subEv *events) {
 	t.Cleanup(func() { _ = s.Close() })
 	pubEv := newEvents()
 	subEv = newEvents()
-	pub, _ := s.NewPeer("pub", pubEv)
-	sub, _ = s.NewPeer("sub", subEv)
+	pub, _ := s.NewParticipant("pub", pubEv)
+	sub, _ = s.NewParticipant("sub", subEv)
 	t.Cleanup(func() { pub.Close(); sub.Close() })
 	pub.Join("app/1")
 	sub.Join("app/1")
@@ -265,7 +265,7 @@ func opusOnlyAPI(t *testing.T) *webrtc.API {
 }
 
 // answerDown answers a down offer with a fresh PeerConnection of api.
-func answerDown(t *testing.T, api *webrtc.API, sub *Peer, o protocol.DownOffer) error {
+func answerDown(t *testing.T, api *webrtc.API, sub *Participant, o protocol.DownOffer) error {
 	t.Helper()
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {

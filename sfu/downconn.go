@@ -13,7 +13,7 @@ import (
 
 // syncDown makes the down connection carry exactly wants, and offers the
 // change. It runs on the actor.
-func (p *Peer) syncDown(wants map[pubKey]want) {
+func (p *Participant) syncDown(wants map[pubKey]want) {
 	changed := false
 	for k, dt := range p.subs {
 		w, ok := wants[k]
@@ -53,7 +53,7 @@ func (p *Peer) syncDown(wants map[pubKey]want) {
 	}
 }
 
-func (p *Peer) removeSub(k pubKey, dt *DownTrack) {
+func (p *Participant) removeSub(k pubKey, dt *DownTrack) {
 	dt.pub.removeSub(dt)
 	if p.down != nil {
 		_ = p.down.RemoveTrack(dt.sender)
@@ -61,7 +61,7 @@ func (p *Peer) removeSub(k pubKey, dt *DownTrack) {
 	delete(p.subs, k)
 }
 
-func (p *Peer) newDown() bool {
+func (p *Participant) newDown() bool {
 	pc, err := p.sfu.downAPI.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		p.log.Error("new down connection", "err", err)
@@ -106,7 +106,7 @@ func (p *Peer) newDown() bool {
 // offerDown sends a new offer of the down connection, unless one is
 // waiting for its answer: then it is sent when that answer comes, so that
 // offers never overlap.
-func (p *Peer) offerDown() {
+func (p *Participant) offerDown() {
 	if p.down == nil {
 		return
 	}
@@ -139,7 +139,7 @@ func (p *Peer) offerDown() {
 
 // closeDown ends every subscription and closes the down connection (the
 // peer left its room).
-func (p *Peer) closeDown() {
+func (p *Participant) closeDown() {
 	for k, dt := range p.subs {
 		dt.pub.removeSub(dt)
 		delete(p.subs, k)
@@ -158,7 +158,7 @@ func (p *Peer) closeDown() {
 // pion could not bind. They are left out of the next down connections
 // (syncDown), so that a client is not offered a codec it cannot take over
 // and over. It runs on the actor, before closeDown.
-func (p *Peer) noteRefused(answer string) {
+func (p *Participant) noteRefused(answer string) {
 	var desc sdp.SessionDescription
 	// Judge by the sections only for something that looks like an answer.
 	parsed := desc.UnmarshalString(answer) == nil && len(desc.MediaDescriptions) > 0

@@ -27,10 +27,10 @@ type Events interface {
 // connection (transfers use them).
 type DataChannelHandler func(*webrtc.DataChannel)
 
-// Peer is one client's media: its up and down connections, what it
+// Participant is one client's media: its up and down connections, what it
 // publishes and what it receives. Its negotiation runs on one goroutine
 // (the actor); pion callbacks and signaling post work to it.
-type Peer struct {
+type Participant struct {
 	sfu *SFU
 	id  string
 	ev  Events
@@ -39,7 +39,7 @@ type Peer struct {
 	ops  *queue.Queue[func()] // the actor's: posting never blocks
 	done chan struct{}
 
-	mu        sync.Mutex // guards the fields below; lock order: Room.mu, then Peer.mu
+	mu        sync.Mutex // guards the fields below; lock order: Room.mu, then Participant.mu
 	room      *Room
 	pubs      map[protocol.Source]*Publication
 	upSources map[string]protocol.Source // mid -> source
@@ -60,10 +60,10 @@ type Peer struct {
 	downReady atomic.Bool // the down connection is connected: SRTP can carry a keyframe
 }
 
-// NewPeer creates the media side of a logged-in client. id is the user ID
+// NewParticipant creates the media side of a logged-in client. id is the user ID
 // subscribers see as the publisher of its tracks.
-func (s *SFU) NewPeer(id string, ev Events) (*Peer, error) {
-	p := &Peer{
+func (s *SFU) NewParticipant(id string, ev Events) (*Participant, error) {
+	p := &Participant{
 		sfu: s, id: id, ev: ev, log: s.log.With("peer", id),
 		done:      make(chan struct{}),
 		ops:       queue.New[func()](),
@@ -88,7 +88,7 @@ func (s *SFU) NewPeer(id string, ev Events) (*Peer, error) {
 }
 
 // OnDataChannel sets the handler of data channels the client opens.
-func (p *Peer) OnDataChannel(h DataChannelHandler) {
+func (p *Participant) OnDataChannel(h DataChannelHandler) {
 	p.mu.Lock()
 	p.onData = h
 	p.mu.Unlock()
@@ -96,7 +96,7 @@ func (p *Peer) OnDataChannel(h DataChannelHandler) {
 
 // run is the actor loop: it runs posted operations one at a time until
 // the peer closes, then tears the connections down.
-func (p *Peer) run() {
+func (p *Participant) run() {
 	for {
 		op, ok := p.ops.Pop()
 		if !ok {
@@ -109,10 +109,10 @@ func (p *Peer) run() {
 }
 
 // post queues op for the actor; it never blocks.
-func (p *Peer) post(op func()) { p.ops.Push(op) }
+func (p *Participant) post(op func()) { p.ops.Push(op) }
 
-// call runs op on the actor and waits for its error.
-func (p *Peer) call(op func() error) error {
+// onActor runs op on the actor and waits for its error.
+func (p *Participant) onActor(op func() error) error {
 	res := make(chan error, 1)
 	if !p.ops.Push(func() { res <- op() }) {
 		return ErrClosed
@@ -127,8 +127,8 @@ func (p *Peer) call(op func() error) error {
 
 // UpOffer answers the client's offer for its up connection. tracks says
 // which source each sending transceiver (by mid) carries.
-func (p *Peer) UpOffer(sdp string, tracks []protocol.UpTrack) (answer string, err error) {
-	err = p.call(func() error {
+func (p *Participant) UpOffer(sdp string, tracks []protocol.UpTrack) (answer string, err error) {
+	err = p.onActor(func() error {
 		if p.up == nil {
 			if err := p.newUp(); err != nil {
 				return err
@@ -180,7 +180,7 @@ func badCandidate(err error) error {
 	return fmt.Errorf("%w: %v", ErrBadCandidate, err)
 }
 
-func (p *Peer) newUp() error {
+func (p *Participant) newUp() error {
 	pc, err := p.sfu.upAPI.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return err
@@ -205,8 +205,8 @@ func (p *Peer) newUp() error {
 }
 
 // AddUpCandidate adds a client's trickled candidate of its up connection.
-func (p *Peer) AddUpCandidate(c protocol.ICECandidate) error {
-	return p.call(func() error {
+func (p *Participant) AddUpCandidate(c protocol.ICECandidate) error {
+	return p.onActor(func() error {
 		if p.up == nil {
 			return ErrNoConnection
 		}
@@ -216,8 +216,8 @@ func (p *Peer) AddUpCandidate(c protocol.ICECandidate) error {
 
 // DownAnswer applies the client's answer to the node's last down offer,
 // and offers again if subscriptions changed meanwhile.
-func (p *Peer) DownAnswer(sdp string) error {
-	return p.call(func() error {
+func (p *Participant) DownAnswer(sdp string) error {
+	return p.onActor(func() error {
 		if p.down == nil || !p.downOffering {
 			return ErrNoConnection
 		}
@@ -247,8 +247,8 @@ func (p *Peer) DownAnswer(sdp string) error {
 }
 
 // AddDownCandidate adds a client's trickled candidate of its down connection.
-func (p *Peer) AddDownCandidate(c protocol.ICECandidate) error {
-	return p.call(func() error {
+func (p *Participant) AddDownCandidate(c protocol.ICECandidate) error {
+	return p.onActor(func() error {
 		if p.down == nil {
 			return ErrNoConnection
 		}
@@ -263,7 +263,7 @@ func (p *Peer) AddDownCandidate(c protocol.ICECandidate) error {
 // Close ends the peer: its publications end for every subscriber, its
 // connections close, its goroutines finish. Close does not wait for them
 // (the SFU's Close does).
-func (p *Peer) Close() {
+func (p *Participant) Close() {
 	p.Leave()
 	p.mu.Lock()
 	p.closed = true
@@ -272,7 +272,7 @@ func (p *Peer) Close() {
 }
 
 // teardown runs on the actor after the queue closed.
-func (p *Peer) teardown() {
+func (p *Participant) teardown() {
 	for k, dt := range p.subs {
 		dt.pub.removeSub(dt)
 		delete(p.subs, k)
