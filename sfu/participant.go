@@ -77,7 +77,7 @@ func (s *SFU) NewParticipant(id string, ev Events) (*Participant, error) {
 		s.mu.Unlock()
 		return nil, ErrClosed
 	}
-	s.peers[p] = struct{}{}
+	s.participants[p] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
 	go func() {
@@ -154,24 +154,6 @@ func (p *Participant) UpOffer(sdp string, tracks []protocol.UpTrack) (answer str
 	})
 	return answer, err
 }
-
-// requestError is an error caused by what the client sent; BadRequest
-// lets signaling answer it as a parameter error.
-type requestError string
-
-func (e requestError) Error() string    { return string(e) }
-func (e requestError) BadRequest() bool { return true }
-
-// Errors for client input the SFU cannot use.
-var (
-	// ErrBadSDP is returned for an offer or answer pion cannot apply.
-	ErrBadSDP error = requestError("sfu: unacceptable session description")
-	// ErrNoConnection is returned for a candidate or answer to a
-	// connection that does not exist (yet).
-	ErrNoConnection error = requestError("sfu: no such connection")
-	// ErrBadCandidate is returned for an ICE candidate pion cannot parse.
-	ErrBadCandidate error = requestError("sfu: unacceptable ICE candidate")
-)
 
 func badCandidate(err error) error {
 	if err == nil {
@@ -296,7 +278,7 @@ func (p *Participant) teardown() {
 		pub.close()
 	}
 	p.sfu.mu.Lock()
-	delete(p.sfu.peers, p)
+	delete(p.sfu.participants, p)
 	p.sfu.mu.Unlock()
 }
 

@@ -22,29 +22,7 @@ import (
 	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/webrtc/v4"
-	"github.com/prometheus/client_golang/prometheus"
 )
-
-// Config configures the SFU. Zero values have usable defaults.
-type Config struct {
-	// UDPAddr is the one UDP address every peer's ICE uses (pion's UDP
-	// mux). Default ":7882". "127.0.0.1:0" picks a free loopback port.
-	UDPAddr string
-	// TCPAddr is the ICE-TCP fallback listener; default: the UDP port's
-	// number on the same host. "-" disables ICE-TCP.
-	TCPAddr string
-	// PublicIP, when set, is the address put in the node's host candidates
-	// (a node behind NAT with a forwarded port).
-	PublicIP string
-	// PacketConn, when set, is used instead of listening on UDPAddr: tests
-	// inject lossy or throttled sockets through it.
-	PacketConn net.PacketConn
-	// PacketCache is how many recent packets of each video layer are kept
-	// to answer subscribers' NACKs. Default 512 (about 2 s of 1 Mbps video).
-	PacketCache int
-	Logger      *slog.Logger
-	Registerer  prometheus.Registerer
-}
 
 // SFU routes media between the peers of each room.
 type SFU struct {
@@ -58,31 +36,20 @@ type SFU struct {
 	downAPI *webrtc.API // offers down connections: sends media
 	metrics *metrics
 
-	mu     sync.Mutex
-	rooms  map[string]*Room
-	peers  map[*Participant]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	mu           sync.Mutex
+	rooms        map[string]*Room
+	participants map[*Participant]struct{}
+	closed       bool
+	wg           sync.WaitGroup
 }
-
-// ErrClosed is returned by operations on a closed SFU or peer.
-var ErrClosed = errors.New("sfu: closed")
 
 // New listens on the configured addresses and builds the SFU.
 func New(cfg Config) (*SFU, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
-	if cfg.Registerer == nil {
-		cfg.Registerer = prometheus.NewRegistry()
-	}
-	if cfg.PacketCache <= 0 {
-		cfg.PacketCache = 512
-	}
-	if cfg.UDPAddr == "" {
-		cfg.UDPAddr = ":7882"
-	}
-	s := &SFU{cfg: cfg, log: cfg.Logger, rooms: map[string]*Room{}, peers: map[*Participant]struct{}{}}
+	s := &SFU{cfg: cfg, log: cfg.Logger, rooms: map[string]*Room{}, participants: map[*Participant]struct{}{}}
 	var err error
 	if s.metrics, err = newMetrics(cfg.Registerer, s); err != nil {
 		return nil, err
@@ -258,8 +225,8 @@ func (s *SFU) dropRoom(r *Room) {
 func (s *SFU) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	peers := make([]*Participant, 0, len(s.peers))
-	for p := range s.peers {
+	peers := make([]*Participant, 0, len(s.participants))
+	for p := range s.participants {
 		peers = append(peers, p)
 	}
 	s.mu.Unlock()
