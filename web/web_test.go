@@ -254,7 +254,10 @@ console.log(JSON.stringify(out));
 func TestDeclarationsMatchExports(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed: the exports are not run")
+		if os.Getenv("CRVNODE_E2E_BROWSER") == "1" { // CI: Node.js is installed, so its absence is a failure
+			t.Fatal("node is not installed: the exports are not run (CRVNODE_E2E_BROWSER=1 requires Node.js)")
+		}
+		t.Skip("node is not installed: the exports are not run; set CRVNODE_E2E_BROWSER=1 to make this a failure")
 	}
 	f := filepath.Join(t.TempDir(), "crvideo.js")
 	if err := os.WriteFile(f, script(t), 0o600); err != nil {
@@ -285,7 +288,10 @@ func TestDeclarationsMatchExports(t *testing.T) {
 func TestJavaScriptSyntax(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed: no JavaScript syntax check")
+		if os.Getenv("CRVNODE_E2E_BROWSER") == "1" { // CI: Node.js is installed, so its absence is a failure
+			t.Fatal("node is not installed: no JavaScript syntax check (CRVNODE_E2E_BROWSER=1 requires Node.js)")
+		}
+		t.Skip("node is not installed: no JavaScript syntax check; set CRVNODE_E2E_BROWSER=1 to make this a failure")
 	}
 	dir := t.TempDir()
 	js, mjs := filepath.Join(dir, "crvideo.js"), filepath.Join(dir, "crvideo.mjs")
