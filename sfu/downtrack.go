@@ -11,8 +11,6 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-const historySize = 1024 // sent packets remembered for answering NACKs
-
 // DownTrack is one publication as one subscriber receives it. It rewrites
 // what it forwards into the subscriber's terms: its SSRC, payload type and
 // header-extension IDs, and one continuous sequence and timestamp space
@@ -31,16 +29,7 @@ type DownTrack struct {
 	pt         uint8
 	levelExt   uint8
 	writer     webrtc.TrackLocalWriter
-	clock      uint32
-	started    bool
-	waitKey    bool // drop until a keyframe: the subscriber cannot decode before one
-	cur, want  int  // layer forwarded now, and the layer to switch to
-	seqOffset  uint16
-	tsOffset   uint32
-	lastSeq    uint16
-	lastTS     uint32
-	lastSent   time.Time
-	history    [historySize]sent
+	m          munger // what goes out, under which numbers
 	maxHeight  int
 	estimate   int64 // subscriber's bandwidth estimate (REMB), bits/s; 0: unknown
 	lastChoice time.Time
@@ -48,14 +37,8 @@ type DownTrack struct {
 	resend     []byte
 }
 
-type sent struct {
-	inSeq uint16
-	layer int8
-	ok    bool
-}
-
 func newDownTrack(pub *Publication, sub *Participant, key pubKey, maxHeight int) *DownTrack {
-	return &DownTrack{pub: pub, sub: sub, key: key, maxHeight: maxHeight, waitKey: !pub.audio(), want: -1}
+	return &DownTrack{pub: pub, sub: sub, key: key, maxHeight: maxHeight, m: newMunger(!pub.audio(), pub.codec.ClockRate)}
 }
 
 // ID is the track's id in the subscriber's SDP: its source.
@@ -80,7 +63,7 @@ func (dt *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParamete
 	}
 	dt.mu.Lock()
 	defer dt.mu.Unlock()
-	dt.bound, dt.ssrc, dt.pt, dt.writer, dt.clock = true, uint32(ctx.SSRC()), uint8(c.PayloadType), ctx.WriteStream(), c.ClockRate
+	dt.bound, dt.ssrc, dt.pt, dt.writer, dt.m.clock = true, uint32(ctx.SSRC()), uint8(c.PayloadType), ctx.WriteStream(), c.ClockRate
 	for _, e := range ctx.HeaderExtensions() {
 		if e.URI == extAudioLevel {
 			dt.levelExt = uint8(e.ID)
@@ -89,7 +72,7 @@ func (dt *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParamete
 	if !dt.pub.audio() {
 		dt.chooseLayerLocked(time.Now())
 		if dt.sub.downReady.Load() {
-			dt.pub.requestKeyframe(dt.want)
+			dt.pub.requestKeyframe(dt.m.want)
 		}
 	}
 	return c, nil
@@ -99,7 +82,7 @@ func (dt *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParamete
 // subscriber still waiting for its first keyframe asks for it now.
 func (dt *DownTrack) connected() {
 	dt.mu.Lock()
-	want, waiting := dt.want, dt.waitKey && !dt.pub.audio()
+	want, waiting := dt.m.want, dt.m.waitKey
 	dt.mu.Unlock()
 	if waiting {
 		dt.pub.forceKeyframe(want)
@@ -147,49 +130,21 @@ func (dt *DownTrack) forward(idx int, pkt *rtp.Packet, keyframe bool, now time.T
 	if !dt.bound {
 		return
 	}
-	if !dt.pub.audio() {
-		if dt.waitKey && !dt.sub.downReady.Load() {
+	if dt.m.video {
+		if dt.m.waitKey && !dt.sub.downReady.Load() {
 			return // a keyframe now would be lost before SRTP is up
 		}
 		if now.Sub(dt.lastChoice) > 500*time.Millisecond {
 			dt.chooseLayerLocked(now)
 		}
-		if !dt.switchLocked(idx, pkt, keyframe, now) {
-			return
-		}
-	} else if !dt.started {
-		dt.started = true
+	}
+	seq, ts, ok := dt.m.forward(idx, pkt.SequenceNumber, pkt.Timestamp, keyframe, now)
+	if !ok {
+		return
 	}
 	out := pkt.Header
-	out.SequenceNumber = pkt.SequenceNumber - dt.seqOffset
-	out.Timestamp = pkt.Timestamp - dt.tsOffset
-	if d := out.SequenceNumber - dt.lastSeq; d < 0x8000 || !dt.started {
-		dt.lastSeq, dt.lastTS, dt.lastSent = out.SequenceNumber, out.Timestamp, now
-	}
-	dt.history[out.SequenceNumber%historySize] = sent{inSeq: pkt.SequenceNumber, layer: int8(idx), ok: true}
+	out.SequenceNumber, out.Timestamp = seq, ts
 	dt.writeLocked(&out, pkt)
-}
-
-// switchLocked decides whether a video packet of layer idx goes out,
-// switching layers (or starting) only on a keyframe of the wanted layer.
-func (dt *DownTrack) switchLocked(idx int, pkt *rtp.Packet, keyframe bool, now time.Time) bool {
-	if idx == dt.want && (dt.waitKey || dt.want != dt.cur) {
-		if !keyframe {
-			return !dt.waitKey && idx == dt.cur
-		}
-		if dt.started {
-			// Continue the subscriber's sequence and timestamps across the switch.
-			dt.seqOffset = pkt.SequenceNumber - (dt.lastSeq + 1)
-			elapsed := uint32(now.Sub(dt.lastSent).Seconds() * float64(dt.clock))
-			if elapsed == 0 {
-				elapsed = 1
-			}
-			dt.tsOffset = pkt.Timestamp - (dt.lastTS + elapsed)
-		}
-		dt.cur, dt.waitKey, dt.started = idx, false, true
-		return true
-	}
-	return !dt.waitKey && idx == dt.cur
 }
 
 // chooseLayerLocked picks the best layer the subscriber's shown size and
@@ -218,9 +173,9 @@ func (dt *DownTrack) chooseLayerLocked(now time.Time) {
 			best--
 		}
 	}
-	if best != dt.want {
-		dt.want = best
-		if dt.started && best != dt.cur {
+	if best != dt.m.want {
+		dt.m.want = best
+		if dt.m.started && best != dt.m.cur {
 			dt.pub.requestKeyframe(best)
 		}
 	}
@@ -259,7 +214,7 @@ func (dt *DownTrack) readRTCP() {
 				}
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				dt.mu.Lock()
-				layer := dt.cur
+				layer := dt.m.cur
 				dt.mu.Unlock()
 				dt.pub.requestKeyframe(layer)
 			case *rtcp.ReceiverEstimatedMaximumBitrate:
@@ -275,24 +230,27 @@ func (dt *DownTrack) readRTCP() {
 func (dt *DownTrack) resendOne(seq uint16) {
 	dt.mu.Lock()
 	defer dt.mu.Unlock()
-	h := dt.history[seq%historySize]
-	l := dt.pub.layer(int(h.layer))
-	if !dt.bound || !h.ok || l == nil || l.cache == nil {
+	idx, inSeq, tsOffset, ok := dt.m.resent(seq)
+	if !ok || !dt.bound {
 		return
 	}
-	buf, ok := l.cache.get(h.inSeq, dt.resend)
+	l := dt.pub.layer(idx)
+	if l == nil || l.cache == nil {
+		return
+	}
+	buf, ok := l.cache.get(inSeq, dt.resend)
 	if !ok {
 		dt.pub.owner.sfu.metrics.nacks.WithLabelValues("miss").Inc()
 		return
 	}
 	dt.resend = buf
 	var pkt rtp.Packet
-	if pkt.Unmarshal(buf) != nil || pkt.SequenceNumber != h.inSeq {
+	if pkt.Unmarshal(buf) != nil || pkt.SequenceNumber != inSeq {
 		return
 	}
 	out := pkt.Header
 	out.SequenceNumber = seq
-	out.Timestamp = pkt.Timestamp - dt.tsOffset
+	out.Timestamp = pkt.Timestamp - tsOffset
 	dt.writeLocked(&out, &pkt)
 	dt.pub.owner.sfu.metrics.nacks.WithLabelValues("resent").Inc()
 }
