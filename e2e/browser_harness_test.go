@@ -22,7 +22,7 @@ import (
 	"github.com/crvnode/crvnode/web"
 )
 
-// Browser tests drive the SDK (web/crvideo.js) and the demo in headless
+// Browser tests drive the SDK (/sdk/crvideo.js, assembled from web/sdk/) and the demo in headless
 // Chromium. Without Chromium they are skipped, unless CRVNODE_E2E_BROWSER=1
 // makes a missing browser a failure (CI sets it).
 const (

@@ -6,7 +6,7 @@
  * API, plus the media functions a meeting needs. Web apps written against
  * the CRVideo web SDK work by loading this file instead of the vendor's.
  *
- * Everything goes over crvnode's public JSON-RPC protocol (docs/protocol.md)
+ * Everything goes over crvnode's public JSON-RPC protocol (docs/protocol/README.md)
  * on one WebSocket at /ws, and over two RTCPeerConnections: the "up"
  * connection this SDK offers right after login (what the user publishes,
  * and the "crv-data" data channel of transfers), and the "down" connection

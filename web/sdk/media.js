@@ -345,8 +345,8 @@
 
   // Simulcast: a camera is sent as up to three encodings, rids q (quarter
   // size), h (half) and f (full), so that the node can send each
-  // subscriber the one that fits its window and its link (protocol.md
-  // 9.4.5). A camera under 360 lines gets two, under 180 one. The layers
+  // subscriber the one that fits its window and its link
+  // (docs/protocol/media.md, "Simulcast layer choice"). A camera under 360 lines gets two, under 180 one. The layers
   // are fixed when the camera is first published in a session.
   var simulcast = true;
 
@@ -503,7 +503,7 @@
       var s = sess;
       if (!s || !s.loggedIn) return;
       var uid = userID === undefined || userID === null || userID === '' ? s.userID : str(userID);
-      var method = (open ? 'open' : 'close') + (kind === 'audio' ? 'Mic' : 'Video');
+      var method = kind === 'audio' ? (open ? 'openMic' : 'closeMic') : (open ? 'openVideo' : 'closeVideo');
       if (uid !== s.userID) {
         call(method, { userID: uid }, null, function (code) { warn(method, uid, 'failed', code); });
         return;
