@@ -28,9 +28,16 @@ var files embed.FS
 // it; each part between may use what the parts before it define.
 var sdkParts = []string{
 	"sdk/head.js",     // the header, the scope, the namespace
-	"sdk/core.js",     // errors, callbacks, connection, session, meetings, calls, events
-	"sdk/media.js",    // PeerConnections, tracks, devices, simulcast, video objects
+	"sdk/core.js",     // error codes, helpers, callback objects, the WebSocket and JSON-RPC
+	"sdk/login.js",    // the session: login, logout, server address; presence
+	"sdk/meetings.js", // meetings and the member list
+	"sdk/calls.js",    // calls and invites
+	"sdk/media.js",    // the up and down PeerConnections, local and remote tracks
+	"sdk/devices.js",  // mic, camera, screen: capture, settings, simulcast, open and close
+	"sdk/video.js",    // video objects (camera and screen share) and diagnostics
 	"sdk/transfer.js", // SendCmd/SendBuffer/SendFile and the frames of datachannel/FORMAT.md
+	"sdk/sha256.js",   // the SHA-256 of file transfers
+	"sdk/events.js",   // the node's events
 	"sdk/tail.js",     // the exports
 }
 

@@ -26,8 +26,8 @@
  * global is defined.
  *
  * The node makes this script by joining the parts of its web/sdk/ folder:
- * head.js (this header and the scope all parts share), core.js, media.js,
- * transfer.js and tail.js (web/README.md).
+ * head.js (this header and the scope all parts share), then one file per
+ * area, and tail.js (the exports); web/README.md lists them.
  */
 (function (root) {
   'use strict';
