@@ -56,8 +56,9 @@ func TestConfigDefaults(t *testing.T) {
 	if neg != want {
 		t.Errorf("negative limits became %+v, want %+v", neg, want)
 	}
-	set := Limits{MaxMembers: 3, MaxMessageBytes: 1000, Rate: 2, Burst: 4, CallTimeout: time.Second,
-		SendQueue: 8, LoginTimeout: time.Minute, MaxConnections: 9}
+	set := DefaultLimits // so that a limit added later is set too
+	set.MaxMembers, set.MaxMessageBytes, set.Rate, set.Burst = 3, 1000, 2, 4
+	set.CallTimeout, set.SendQueue, set.LoginTimeout, set.MaxConnections = time.Second, 8, time.Minute, 9
 	if got := (Config{Limits: set}).withDefaults().Limits; got != set {
 		t.Errorf("withDefaults changed set limits: %+v", got)
 	}
