@@ -43,6 +43,11 @@ const (
 	SocketTimeout          Code = 205
 	ForcedCloseConnection  Code = 206
 	ConnectionLost         Code = 207
+	QueueIDErr             Code = 400
+	QueueNoUser            Code = 401
+	QueueUserCancelled     Code = 402
+	QueueServiceNotStart   Code = 403
+	QueueAlreadyQueuing    Code = 404
 	InvalidCallID          Code = 600
 	ErrCallExist           Code = 601
 	ErrBusy                Code = 602
@@ -94,6 +99,8 @@ var codeNames = map[Code]string{
 	ErrUserNotFound: "ERR_USER_NOT_FOUND", ErrRefuse: "ERR_REFUSE", MeetNotExist: "MEETNOTEXIST",
 	AuthError: "AUTHERROR", MemberOverflowError: "MEMBEROVERFLOWERROR",
 	ResourceAllocateError: "RESOURCEALLOCATEERROR", MeetRoomLocked: "MEETROOMLOCKED",
+	QueueIDErr: "QUEUE_ID_ERR", QueueNoUser: "QUEUE_NOUSER", QueueUserCancelled: "QUEUE_USERCANCELLED",
+	QueueServiceNotStart: "QUEUE_SERVICE_NOT_START", QueueAlreadyQueuing: "QUEUE_ALREADYQUEUING",
 	AlreadyLogin: "ALREADYLOGIN", SendFail: "SENDFAIL", SendCmdLarge: "SENDCMD_LARGE",
 	SendBufferLarge: "SENDBUFFER_LARGE", SendDataTargetInvalid: "SENDDATA_TARGETINVALID",
 	SendFileFileInError: "SENDFILE_FILEINERROR", TransIDInvalid: "TRANSID_INVALID",
