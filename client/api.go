@@ -35,6 +35,18 @@ func (c *Client) Logout(ctx context.Context) error {
 	return c.Do(ctx, protocol.MethodLogout, protocol.Empty{}, nil)
 }
 
+// UpdateToken hands the node a fresh JWT for the logged-in user before the
+// login's expires (notifyTokenWillExpire warns of that).
+func (c *Client) UpdateToken(ctx context.Context, token string) error {
+	return c.Do(ctx, protocol.MethodUpdateToken, protocol.UpdateTokenParams{Token: token}, nil)
+}
+
+// SetNickName renames the logged-in user; its meeting's members get
+// notifyNickNameChanged.
+func (c *Client) SetNickName(ctx context.Context, nickName string) error {
+	return c.Do(ctx, protocol.MethodSetNickName, protocol.SetNickNameParams{UserID: c.UserID(), NickName: nickName}, nil)
+}
+
 // SetDNDStatus turns do-not-disturb off (0) or on (any other value, meaning
 // chosen by the app); while on, calls to this user fail with ERR_BUSY.
 func (c *Client) SetDNDStatus(ctx context.Context, status int) error {

@@ -33,6 +33,8 @@ var eventTypes = map[string]func() any{
 	protocol.EventMeetingStopped:            newOf[protocol.MeetingStopped],
 	protocol.EventMeetingDropped:            newOf[protocol.MeetingDropped],
 	protocol.EventNotifyMeetingCustomMsg:    newOf[protocol.NotifyMeetingCustomMsg],
+	protocol.EventNotifyNickNameChanged:     newOf[protocol.NickNameChanged],
+	protocol.EventNotifyTokenWillExpire:     newOf[protocol.TokenWillExpire],
 	protocol.EventAudioStatusChanged:        newOf[protocol.StatusChanged],
 	protocol.EventVideoStatusChanged:        newOf[protocol.StatusChanged],
 	protocol.EventNotifyScreenShareStarted:  newOf[protocol.ScreenShareEvent],
@@ -103,6 +105,11 @@ func (c *Client) applyEventLocked(ev Event) {
 			} else {
 				m.VideoStatus = d.NewStatus
 			}
+			c.members[d.UserID] = m
+		}
+	case *protocol.NickNameChanged:
+		if m, ok := c.members[d.UserID]; ok {
+			m.NickName = d.NewName
 			c.members[d.UserID] = m
 		}
 	case *protocol.LineOff:

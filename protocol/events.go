@@ -22,9 +22,9 @@ const (
 // Events lists every event the node sends, in documentation order.
 var Events = []string{
 	EventNotifyCallIn, EventNotifyCallAccepted, EventNotifyCallRejected, EventNotifyCallHungup,
-	EventNotifyCallMorePartyStatus, EventNotifyInviteStatus, EventNotifyUserStatus, EventLineOff,
+	EventNotifyCallMorePartyStatus, EventNotifyInviteStatus, EventNotifyUserStatus, EventLineOff, EventNotifyTokenWillExpire,
 	EventUserEnterMeeting, EventUserLeftMeeting, EventMeetingStopped, EventMeetingDropped,
-	EventNotifyMeetingCustomMsg,
+	EventNotifyMeetingCustomMsg, EventNotifyNickNameChanged,
 }
 
 // NotifyCallIn tells a user that someone calls or invites them. For an

@@ -34,7 +34,7 @@ const (
 
 // Methods lists every method the node serves, in documentation order.
 var Methods = []string{
-	MethodLogin, MethodLoginByToken, MethodLogout, MethodSetDNDStatus,
+	MethodLogin, MethodLoginByToken, MethodLogout, MethodUpdateToken, MethodSetNickName, MethodSetDNDStatus,
 	MethodGetUserStatus, MethodStartUserStatusNotify, MethodStopUserStatusNotify,
 	MethodCreateMeeting, MethodDestroyMeeting, MethodGetMeetings,
 	MethodEnterMeeting, MethodExitMeeting,

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -91,25 +92,25 @@ func tokenAppID(token string) (appID string, ok bool) {
 // authenticate decides a login: with a JWT in userAuthCode, or with the
 // MD5 of the app secret unless the app requires tokens. It returns the
 // userID to log in as (a token's subject when the request left it empty).
-func authenticate(app AppConfig, p *protocol.LoginParams) (protocol.UserID, *protocol.Error) {
+func authenticate(app AppConfig, p *protocol.LoginParams) (protocol.UserID, time.Time, *protocol.Error) {
 	code := strings.TrimSpace(p.UserAuthCode)
 	if code != "" {
 		if app.NoTokens {
-			return "", errNoTokens(app)
+			return "", time.Time{}, errNoTokens(app)
 		}
 		claims, e := checkToken(app, code, p.UserID)
 		if e != nil {
-			return "", e
+			return "", time.Time{}, e
 		}
-		return claims.Subject, nil
+		return claims.Subject, claims.ExpiresAt.Time, nil
 	}
 	if app.RequireToken {
-		return "", protocol.Errorf(protocol.CustomAuthNoInfo, "app %q requires a token in userAuthCode", app.ID)
+		return "", time.Time{}, protocol.Errorf(protocol.CustomAuthNoInfo, "app %q requires a token in userAuthCode", app.ID)
 	}
 	if e := checkSecret(app, p.AppSecret); e != nil {
-		return "", e
+		return "", time.Time{}, e
 	}
-	return p.UserID, nil
+	return p.UserID, time.Time{}, nil
 }
 
 // errNoTokens refuses a token login to an app that has them off.

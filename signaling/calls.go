@@ -270,4 +270,7 @@ func (a *app) stopTimers() {
 	for _, c := range a.calls {
 		c.timer.Stop()
 	}
+	for _, u := range a.users {
+		a.stopTokenLocked(u)
+	}
 }

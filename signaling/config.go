@@ -38,6 +38,7 @@ type Limits struct {
 	SendQueue       int           `yaml:"sendQueue"`       // queued outgoing messages before a client is dropped as too slow
 	LoginTimeout    time.Duration `yaml:"loginTimeout"`    // a connection not logged in by then is closed (1008); negative: never
 	MaxConnections  int           `yaml:"maxConnections"`  // open WebSocket connections; more are refused with HTTP 503; negative: no limit
+	TokenWarning    time.Duration `yaml:"tokenWarning"`    // notifyTokenWillExpire this long before a login JWT's exp
 }
 
 // Config is everything the signaling server needs. The zero value of every
@@ -72,6 +73,7 @@ var DefaultLimits = Limits{
 	SendQueue:       1024,
 	LoginTimeout:    10 * time.Second,
 	MaxConnections:  50000,
+	TokenWarning:    time.Minute,
 }
 
 // ErrConfig wraps every reason New refuses a Config.
@@ -104,6 +106,9 @@ func (c Config) withDefaults() Config {
 	}
 	if l.MaxConnections == 0 {
 		l.MaxConnections = d.MaxConnections
+	}
+	if l.TokenWarning <= 0 {
+		l.TokenWarning = d.TokenWarning
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -18,11 +18,15 @@ func (s *session) login(p *protocol.LoginParams) (any, *protocol.Error) {
 	if a == nil {
 		return nil, protocol.Errorf(protocol.TokenAppIDNotExist, "unknown appID %q", p.AppID)
 	}
-	userID, e := authenticate(a.cfg, p)
+	userID, exp, e := authenticate(a.cfg, p)
 	if e != nil {
 		return nil, e
 	}
-	return s.enter(a, userID, p.NickName)
+	res, e := s.enter(a, userID, p.NickName)
+	if e == nil {
+		s.watchToken(exp)
+	}
+	return res, e
 }
 
 func (s *session) loginByToken(p *protocol.LoginByTokenParams) (any, *protocol.Error) {
@@ -44,7 +48,11 @@ func (s *session) loginByToken(p *protocol.LoginByTokenParams) (any, *protocol.E
 	if e != nil {
 		return nil, e
 	}
-	return s.enter(a, claims.Subject, p.NickName)
+	res, e := s.enter(a, claims.Subject, p.NickName)
+	if e == nil {
+		s.watchToken(claims.ExpiresAt.Time)
+	}
+	return res, e
 }
 
 // enter logs the session in as userID of app a. An older session of the
@@ -112,6 +120,7 @@ func (a *app) logoffLocked(u *user, ob *outbox) {
 		a.endCallLocked(c, u, "", ob)
 	}
 	a.leaveMeetingLocked(u, ob)
+	a.stopTokenLocked(u)
 	if u.media != nil {
 		u.media.Close()
 		u.media = nil

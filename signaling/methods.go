@@ -37,6 +37,9 @@ func protocolMethods() map[string]method {
 		protocol.MethodGetUserStatus:         {fn: with((*session).getUserStatus)},
 		protocol.MethodStartUserStatusNotify: {fn: with((*session).startUserStatusNotify)},
 		protocol.MethodStopUserStatusNotify:  {fn: with((*session).stopUserStatusNotify)},
+		// the session's nickname and token (profile.go)
+		protocol.MethodSetNickName: {fn: with((*session).setNickName)},
+		protocol.MethodUpdateToken: {fn: with((*session).updateToken)},
 		// meetings (meetings.go)
 		protocol.MethodCreateMeeting:  {fn: with((*session).createMeeting)},
 		protocol.MethodDestroyMeeting: {fn: with((*session).destroyMeeting)},

@@ -34,6 +34,7 @@ type user struct {
 	media   MediaPeer        // the session's media, nil without an SFU
 	calls   map[string]*call // calls and invites this user rings or takes part in
 	shown   protocol.UserStatus
+	token   *tokenWatch // the JWT of the session, nil after a login by secret
 
 	// dndMu serialises the user's DND writes (database, then memory), so
 	// that the two agree whichever session of the user writes.

@@ -92,6 +92,12 @@ func (s *Store) upsertUser(ctx context.Context, app string, id protocol.UserID, 
 	return err
 }
 
+// setNick records a user's new nickname.
+func (s *Store) setNick(ctx context.Context, app string, id protocol.UserID, nick string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE users SET nick_name = ? WHERE app_id = ? AND user_id = ?`, nick, app, id)
+	return err
+}
+
 func (s *Store) setDND(ctx context.Context, app string, id protocol.UserID, dnd int) error {
 	s.hook("setDND")
 	_, err := s.db.ExecContext(ctx, `UPDATE users SET dnd = ? WHERE app_id = ? AND user_id = ?`, dnd, app, id)
