@@ -59,7 +59,7 @@ interface CRVideoWatchableVideo {
   videoID: number;
 }
 
-/** A UI object that shows one member's camera or screen (CRVideo_CreatVideoObj). */
+/** A UI object that shows one member's camera or screen (CRVideo_CreatVideoObj, CRVideo_CreatScreenShareObj). */
 interface CRVideoVideoObj {
   /**
    * Shows userID's camera (videoID 1, the default) or screen share
@@ -75,6 +75,150 @@ interface CRVideoVideoObj {
   getUserID(): string;
   /** The video shown (1 or 2), 0 when none. */
   getVideoID(): number;
+  /**
+   * The picture shown now, as a data: URL: PNG (the default) or JPEG
+   * ("jpg", "jpeg"); other formats give PNG. "" while no picture shows.
+   */
+  savePicToBase64(format?: string): string;
+  /** Clears the object, removes its element from the page; the object is not used again. */
+  destroy(): void;
+  /** Sets the element's id; without an argument, returns it. */
+  id(value?: string): string | void;
+  /** Sets the element's width (a number is CSS pixels); without an argument, returns it in pixels. */
+  width(value?: number | string): number | void;
+  /** Sets the element's height; without an argument, returns it in pixels. */
+  height(value?: number | string): number | void;
+  /** true (the default): the whole picture shows; false: it fills the element. Without an argument, returns it. */
+  keepAspectRatio(value?: boolean): boolean | void;
+}
+
+/** What CRVideo_CreatVideoObj and CRVideo_CreatScreenShareObj take (the current generation's). */
+interface CRVideoVideoObjOptions {
+  /** An image shown until the video plays. */
+  poster?: string;
+}
+
+/** A member's camera, as CRVideo_GetAllVideoInfo lists it. */
+interface CRVideoVideoInfo {
+  userID: string;
+  /** The user's own: 1, 2, … in the browser's order; another member's: 1. */
+  videoID: number;
+  /** The camera's label ("camera 1", … before the user allowed a device); "" for another member's. */
+  videoName: string;
+}
+
+/** The camera's settings (CRVideo_GetVideoCfg). */
+interface CRVideoVideoCfg {
+  /** "width*height". */
+  size: string;
+  width: number;
+  height: number;
+  fps: number;
+  /** The most the full size sends, bits per second; 0: the SDK's own choice. */
+  maxbps: number;
+  /** 0 16:9, 1 4:3, 2 1:1: the width of a size given as a height. */
+  wh_rate: number;
+}
+
+/**
+ * What CRVideo_SetVideoCfg takes: any of the fields. size is "1280*720"
+ * (or "1280x720"), {width, height}, or a height (720) at the wh_rate's
+ * width; sizeType is read as size when size is absent.
+ */
+interface CRVideoVideoCfgIn {
+  size?: string | number | { width: number; height: number };
+  sizeType?: string | number;
+  fps?: number;
+  maxbps?: number;
+  wh_rate?: number;
+  [other: string]: unknown;
+}
+
+/** The microphone's settings (CRVideo_GetAudioCfg); 1 on, 0 off. */
+interface CRVideoAudioCfg {
+  /** A name of CRVideo_GetAudioMicNames; "" the default. */
+  micName: string;
+  /** A name of CRVideo_GetAudioSpkNames; "" the default. */
+  speakerName: string;
+  /** Echo cancellation. */
+  aec: number;
+  /** Noise suppression. */
+  ans: number;
+  /** Automatic gain control. */
+  agc: number;
+  /** The same as aec. */
+  privEC: number;
+  /** The same as agc. */
+  privAgc: number;
+}
+
+/** A queue (CRVideo_GetAllQueueInfo). */
+interface CRVideoQueueInfo {
+  queID: number;
+  name: string;
+  desc: string;
+  /** Smaller is served first. */
+  prio: number;
+}
+
+/** A queue's counts. */
+interface CRVideoQueStatus {
+  queID: number;
+  /** Agents serving the queue. */
+  agent_num: number;
+  /** Customers waiting in it. */
+  wait_num: number;
+  /** Its agents holding an assignment or in a call that came from it. */
+  srv_num: number;
+}
+
+/** The user's place in a queue; queID 0 and position 0 when not queuing. */
+interface CRVideoQueuingInfo {
+  queID: number;
+  /** 1: next. */
+  position: number;
+  /** Seconds waited so far. */
+  queuingTime: number;
+}
+
+/** A customer assigned to an agent. */
+interface CRVideoQueUser {
+  queID: number;
+  userID: string;
+  nickname: string;
+  /** Seconds the customer waited. */
+  queuingTime: number;
+  usrExtDat: string;
+}
+
+/** The call in progress (CRVideo_GetSessionInfo); callID "" when none. */
+interface CRVideoSessionInfo {
+  callID: string;
+  peerID: string;
+  /** The peer's nickname, where the SDK knows it (an assigned customer, a member); else "". */
+  peerName: string;
+  bCallAccepted: boolean;
+  meetingID: number;
+  meetingPswd: string;
+  /** Seconds since the call was accepted; 0 before. */
+  duration: number;
+}
+
+/** The current generation's SDK parameters (CRVideo_Init, CRVideo_SetSDKParams): crvnode keeps them but needs none. */
+interface CRVideoSDKParams {
+  /** 0 auto, 1 UDP, 2 TCP. */
+  MSProtocol?: number;
+  [other: string]: unknown;
+}
+
+/**
+ * What CRVideo_Init returns: a Promise that resolves (with 0) once the
+ * browser's devices are listed, or rejects with an Error whose code (and
+ * valueOf()) is 8004 in a browser without WebRTC or WebSocket. Its own
+ * valueOf() is 0, so CRVideo_Init() == CRVideo_NOERR holds.
+ */
+interface CRVideoInitPromise extends Promise<number> {
+  valueOf(): 0;
 }
 
 /** A callback object: assign its `callback`. */
@@ -116,8 +260,13 @@ declare const crvideo: CRVideoNamespace;
 // ---------------------------------------------------------------------------
 // Initialisation and login.
 
-/** Optional: the SDK works without it. Returns 0. */
-declare function CRVideo_Init(): number;
+/** Optional: the SDK works without it. See CRVideoInitPromise. */
+declare function CRVideo_Init(SDKParams?: CRVideoSDKParams | string): CRVideoInitPromise;
+declare function CRVideo_SetSDKParams(params: CRVideoSDKParams | string): void;
+/** The SDK's version (crvideo.version). */
+declare function CRVideo_GetSDKVersion(): string;
+/** Writes a line to the browser console. */
+declare function CRVideo_WriteLog(text: string): void;
 /** Logs out and turns the SDK off until CRVideo_Init. */
 declare function CRVideo_Uninit(): void;
 /**
@@ -137,11 +286,16 @@ declare function CRVideo_Login(appID: string, appSecret: string, nickName: strin
 declare function CRVideo_LoginByToken(token: string, nickName: string, userID?: string, userAuthCode?: string, cookie?: string): void;
 /** Logs out and closes the connection. */
 declare function CRVideo_Logout(): void;
+/** A fresh token for a session logged in with CRVideo_LoginByToken (same app, same user); its expiry becomes the session's. */
+declare function CRVideo_UpdateToken(token: string, cookie?: string): void;
 
 declare const CRVideo_LoginSuccess: CRVideoCallback<(userID: string, cookie: string) => void>;
 declare const CRVideo_LoginFail: CRVideoCallback<(sdkEr: number, cookie: string) => void>;
 /** The session ended: 10 logged in elsewhere, 206 node shutting down, 207 connection lost. */
 declare const CRVideo_LineOff: CRVideoCallback<(sdkEr: number) => void>;
+declare const CRVideo_UpdateTokenRslt: CRVideoCallback<(sdkEr: number, cookie: string) => void>;
+/** The token of the session expires soon (the node's tokenWarning before): call CRVideo_UpdateToken. */
+declare const CRVideo_NotifyTokenWillExpire: CRVideoCallback<() => void>;
 
 // ---------------------------------------------------------------------------
 // Presence and do-not-disturb.
@@ -169,6 +323,12 @@ declare function CRVideo_DestroyMeeting(meetID: number, cookie?: string): void;
 /** Lists the meetings the user created. */
 declare function CRVideo_GetMeetings(cookie?: string): void;
 declare function CRVideo_EnterMeeting(meetID: number, pswd?: string, userID?: string, nickName?: string, cookie?: string): void;
+/** Creates a meeting without password, its subject the user's nickname (CreateMeetingSuccess / CreateMeetingFail). */
+declare function CRVideo_CreateMeeting2(cookie?: string): void;
+/** Enters a meeting as the logged-in user with its login nickname (EnterMeetingRslt); a password the page has seen for it is given. */
+declare function CRVideo_EnterMeeting3(meetID: number, cookie?: string): void;
+/** Renames the user (its own userID only); CRVideo_NotifyNickNameChanged follows. */
+declare function CRVideo_SetNickName(userID: string, nickName: string): void;
 declare function CRVideo_ExitMeeting(): void;
 /** The members of the meeting the user is in, sorted by userID (a local query). */
 declare function CRVideo_GetAllMembers(): CRVideoMemberInfo[];
@@ -199,6 +359,8 @@ declare const CRVideo_MeetingDropped: CRVideoCallback<(reason: number) => void>;
 declare const CRVideo_KickoutRslt: CRVideoCallback<(sdkEr: number, cookie: string) => void>;
 declare const CRVideo_SendMeetingCustomMsgRslt: CRVideoCallback<(sdkEr: number, cookie: string) => void>;
 declare const CRVideo_NotifyMeetingCustomMsg: CRVideoCallback<(userID: string, msg: string) => void>;
+/** A member of the user's meeting, or the user, changed its nickname. */
+declare const CRVideo_NotifyNickNameChanged: CRVideoCallback<(userID: string, oldName: string, newName: string) => void>;
 
 // ---------------------------------------------------------------------------
 // Calls and invites.
@@ -279,9 +441,29 @@ declare function CRVideo_GetWatchableVideos(): CRVideoWatchableVideo[];
 declare function CRVideo_StartScreenShare(): void;
 declare function CRVideo_StopScreenShare(): void;
 /** Creates a video object; put its handler() element in the page. */
-declare function CRVideo_CreatVideoObj(): CRVideoVideoObj;
+declare function CRVideo_CreatVideoObj(opts?: CRVideoVideoObjOptions): CRVideoVideoObj;
 /** The same function as CRVideo_CreatVideoObj. */
-declare function CRVideo_CreateVideoObj(): CRVideoVideoObj;
+declare function CRVideo_CreateVideoObj(opts?: CRVideoVideoObjOptions): CRVideoVideoObj;
+/** Creates a video object for screen shares: its setVideo(sharerID) shows the sharer's screen. */
+declare function CRVideo_CreatScreenShareObj(opts?: CRVideoVideoObjOptions): CRVideoVideoObj;
+/** The same function as CRVideo_CreatScreenShareObj. */
+declare function CRVideo_CreateScreenShareObj(opts?: CRVideoVideoObjOptions): CRVideoVideoObj;
+/** A member's cameras: the user's own are the browser's; another member has the one the node carries (videoID 1). */
+declare function CRVideo_GetAllVideoInfo(userID?: string): CRVideoVideoInfo[];
+/** The user's chosen camera (its videoID of CRVideo_GetAllVideoInfo); for another member 1, or 0 without camera. */
+declare function CRVideo_GetDefaultVideo(userID?: string): number;
+/** Chooses the user's camera by its videoID of CRVideo_GetAllVideoInfo; an open camera switches at once. */
+declare function CRVideo_SetDefaultVideo(userID: string, videoID: number): void;
+declare function CRVideo_GetVideoCfg(): CRVideoVideoCfg;
+/** Applied at once to an open camera (its constraints, its sender's encodings) and to those opened later. */
+declare function CRVideo_SetVideoCfg(cfg: CRVideoVideoCfgIn | string): void;
+declare function CRVideo_GetAudioCfg(): CRVideoAudioCfg;
+/** Any of the fields of CRVideoAudioCfg: the mic and speaker by name, and the processing. */
+declare function CRVideo_SetAudioCfg(cfg: Partial<CRVideoAudioCfg> | string): void;
+/** The microphones' names (labels once the user allowed a device, "mic 1", … before). */
+declare function CRVideo_GetAudioMicNames(): string[];
+/** The speakers' names. */
+declare function CRVideo_GetAudioSpkNames(): string[];
 
 declare const CRVideo_AudioStatusChanged: CRVideoCallback<(userID: string, oldStatus: number, newStatus: number) => void>;
 declare const CRVideo_VideoStatusChanged: CRVideoCallback<(userID: string, oldStatus: number, newStatus: number) => void>;
@@ -297,6 +479,83 @@ declare const CRVideo_NotifyScreenShareStopped: CRVideoCallback<(userID: string)
  * (800 not in a meeting). Screen sharing reports in StartScreenShareRslt.
  */
 declare const CRVideo_NotifyMediaError: CRVideoCallback<(sdkEr: number, source: string) => void>;
+/** The user's camera could not be opened (with CRVideo_NotifyMediaError): the code, a description, the camera (1). */
+declare const CRVideo_OpenVideoFailed: CRVideoCallback<(sdkEr: number, errDesc: string, videoID: number) => void>;
+/** The user's microphone could not be opened (with CRVideo_NotifyMediaError). */
+declare const CRVideo_OpenMicFailed: CRVideoCallback<(sdkEr: number, errDesc: string) => void>;
+
+// ---------------------------------------------------------------------------
+// Queues (the queue component): customers queue, agents serve queues, the
+// node assigns waiting customers to free agents, who then call them.
+
+/** Loads the app's queues, their statuses, the user's place and the queues it serves; usable after InitQueueDatRslt. */
+declare function CRVideo_InitQueueDat(cookie?: string): void;
+/** The app's queues (a local query, after CRVideo_InitQueueDat). */
+declare function CRVideo_GetAllQueueInfo(): CRVideoQueueInfo[];
+/** Asks for every queue's status: CRVideo_QueueStatusChanged follows for each. */
+declare function CRVideo_RefreshAllQueueStatus(): void;
+/** Asks for a queue's status (CRVideo_GetQueueStatusRslt); returns the status last known. */
+declare function CRVideo_GetQueueStatus(queID: number, cookie?: string): CRVideoQueStatus;
+/** The user's place in a queue (a local query). */
+declare function CRVideo_GetQueuingInfo(): CRVideoQueuingInfo;
+/** The queues the user serves (a local query). */
+declare function CRVideo_GetServingQueues(): number[];
+/** The call in progress (a local query). */
+declare function CRVideo_GetSessionInfo(): CRVideoSessionInfo;
+/** Queues as a customer (in one queue at a time); StartQueuing(queID, cookie) works too. */
+declare function CRVideo_StartQueuing(queID: number, usrExtDat?: string, cookie?: string): void;
+declare function CRVideo_StartQueuing2(queID: number, usrExtDat?: string, cookie?: string): void;
+declare function CRVideo_StopQueuing(cookie?: string): void;
+/** Serves a queue as an agent; priority 0-1000, 0 highest. StartService(queID, cookie) works too. */
+declare function CRVideo_StartService(queID: number, priority?: number, cookie?: string): void;
+declare function CRVideo_StartService2(queID: number, priority?: number, cookie?: string): void;
+declare function CRVideo_StopService(queID: number, cookie?: string): void;
+/** Asks for the next customer (agents with do-not-disturb on). */
+declare function CRVideo_ReqAssignUser(cookie?: string): void;
+declare function CRVideo_AcceptAssignUser(queID: number, userID: string, cookie?: string): void;
+declare function CRVideo_RejectAssignUser(queID: number, userID: string, cookie?: string): void;
+
+declare const CRVideo_InitQueueDatRslt: CRVideoCallback<(sdkEr: number, cookie: string) => void>;
+/** On failure queStatus has the queID and zero counts. */
+declare const CRVideo_GetQueueStatusRslt: CRVideoCallback<(queStatus: CRVideoQueStatus, sdkEr: number, cookie: string) => void>;
+declare const CRVideo_StartQueuingRslt: CRVideoCallback<(sdkEr: number, cookie: string) => void>;
+declare const CRVideo_StopQueuingRslt: CRVideoCallback<(sdkEr: number, cookie: string) => void>;
+declare const CRVideo_StartServiceRslt: CRVideoCallback<(queID: number, sdkEr: number, cookie: string) => void>;
+declare const CRVideo_StopServiceRslt: CRVideoCallback<(queID: number, sdkEr: number, cookie: string) => void>;
+/** queUser is null on failure (401 nobody waiting, 403 serving no queue). */
+declare const CRVideo_ReqAssignUserRslt: CRVideoCallback<(sdkEr: number, queUser: CRVideoQueUser | null, cookie: string) => void>;
+declare const CRVideo_ResponseAssignUserRslt: CRVideoCallback<(sdkEr: number, cookie: string) => void>;
+/** The node assigned a customer to the agent (do-not-disturb off): accept or reject it. */
+declare const CRVideo_AutoAssignUser: CRVideoCallback<(queUser: CRVideoQueUser) => void>;
+/** The customer assigned stopped queuing or went offline before the agent answered. */
+declare const CRVideo_CancelAssignUser: CRVideoCallback<(queID: number, userID: string) => void>;
+declare const CRVideo_QueueStatusChanged: CRVideoCallback<(queStatus: CRVideoQueStatus) => void>;
+/** The user's place changed (queID 0: it no longer waits, e.g. an agent took it). */
+declare const CRVideo_QueuingInfoChanged: CRVideoCallback<(queuingInfo: CRVideoQueuingInfo) => void>;
+
+// ---------------------------------------------------------------------------
+// Not implemented by crvnode: defined so that apps calling them get an
+// answer, never a ReferenceError. Each warns once on the console and fails
+// with CRVIDEOSDK_NOT_IMPLEMENTED (8100).
+
+/** Server recording: returns a mixerID; CRVideo_CreateCloudMixerFailed(mixerID, 8100) follows. */
+declare function CRVideo_CreateCloudMixer(cfg?: unknown): string;
+/** Returns 8100. */
+declare function CRVideo_UpdateCloudMixerContent(mixerID?: string, cfg?: unknown): number;
+/** Returns 8100. */
+declare function CRVideo_DestroyCloudMixer(mixerID?: string): number;
+/** Returns []. */
+declare function CRVideo_GetAllCloudMixerInfo(): unknown[];
+/** Returns null. */
+declare function CRVideo_GetCloudMixerInfo(mixerID?: string): null;
+
+declare const CRVideo_CreateCloudMixerFailed: CRVideoCallback<(mixerID: string, sdkEr: number) => void>;
+/** Never fires (not implemented). */
+declare const CRVideo_CloudMixerStateChanged: CRVideoCallback<(mixerID: string, state: number, exParam: unknown, operUserID: string) => void>;
+/** Never fires (not implemented). */
+declare const CRVideo_CloudMixerOutputInfoChanged: CRVideoCallback<(mixerID: string, outputInfo: unknown) => void>;
+/** Never fires (not implemented). */
+declare const CRVideo_CloudMixerInfoChanged: CRVideoCallback<(mixerID: string) => void>;
 
 // ---------------------------------------------------------------------------
 // Data transfers between users.
@@ -369,6 +628,11 @@ declare const CRVIDEOSDK_ERR_OFFLINE: 603;
 declare const CRVIDEOSDK_ERR_NOANSWER: 604;
 declare const CRVIDEOSDK_ERR_USER_NOT_FOUND: 605;
 declare const CRVIDEOSDK_ERR_REFUSE: 606;
+declare const CRVIDEOSDK_QUEUE_ID_ERR: 400;
+declare const CRVIDEOSDK_QUEUE_NOUSER: 401;
+declare const CRVIDEOSDK_QUEUE_USERCANCELLED: 402;
+declare const CRVIDEOSDK_QUEUE_SERVICE_NOT_START: 403;
+declare const CRVIDEOSDK_QUEUE_ALREADYQUEUING: 404;
 declare const CRVIDEOSDK_MEETNOTEXIST: 800;
 declare const CRVIDEOSDK_AUTHERROR: 801;
 declare const CRVIDEOSDK_MEMBEROVERFLOWERROR: 802;
@@ -386,7 +650,10 @@ declare const CRVIDEOSDK_FILE_READ_ERR: 1401;
 declare const CRVIDEOSDK_FILE_WRITE_ERR: 1402;
 declare const CRVIDEOSDK_FILE_SIZE_UNSUPPORT: 1405;
 declare const CRVIDEOSDK_MEDIA_PERMISSION_DENIED: 8002;
+declare const CRVIDEOSDK_BROWSER_NOT_SUPPORTED: 8004;
 declare const CRVIDEOSDK_MEDIA_OPEN_FAILED: 8007;
+/** crvnode: a function crvnode does not implement. */
+declare const CRVIDEOSDK_NOT_IMPLEMENTED: 8100;
 
 declare const CRVideo_NOERR: 0;
 declare const CRVideo_UNKNOWERR: 1;
@@ -423,6 +690,11 @@ declare const CRVideo_ERR_OFFLINE: 603;
 declare const CRVideo_ERR_NOANSWER: 604;
 declare const CRVideo_ERR_USER_NOT_FOUND: 605;
 declare const CRVideo_ERR_REFUSE: 606;
+declare const CRVideo_QUEUE_ID_ERR: 400;
+declare const CRVideo_QUEUE_NOUSER: 401;
+declare const CRVideo_QUEUE_USERCANCELLED: 402;
+declare const CRVideo_QUEUE_SERVICE_NOT_START: 403;
+declare const CRVideo_QUEUE_ALREADYQUEUING: 404;
 declare const CRVideo_MEETNOTEXIST: 800;
 declare const CRVideo_AUTHERROR: 801;
 declare const CRVideo_MEMBEROVERFLOWERROR: 802;
@@ -440,4 +712,7 @@ declare const CRVideo_FILE_READ_ERR: 1401;
 declare const CRVideo_FILE_WRITE_ERR: 1402;
 declare const CRVideo_FILE_SIZE_UNSUPPORT: 1405;
 declare const CRVideo_MEDIA_PERMISSION_DENIED: 8002;
+declare const CRVideo_BROWSER_NOT_SUPPORTED: 8004;
 declare const CRVideo_MEDIA_OPEN_FAILED: 8007;
+/** crvnode: a function crvnode does not implement. */
+declare const CRVideo_NOT_IMPLEMENTED: 8100;

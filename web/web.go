@@ -31,12 +31,14 @@ var sdkParts = []string{
 	"sdk/core.js",     // error codes, helpers, callback objects, the WebSocket and JSON-RPC
 	"sdk/login.js",    // the session: login, logout, server address; presence
 	"sdk/meetings.js", // meetings and the member list
-	"sdk/calls.js",    // calls and invites
+	"sdk/calls.js",    // calls and invites, and the call in progress (SessionInfo)
+	"sdk/queue.js",    // the queue component (CloudroomQueue)
 	"sdk/media.js",    // the up and down PeerConnections, local and remote tracks
 	"sdk/devices.js",  // mic, camera, screen: capture, settings, simulcast, open and close
 	"sdk/video.js",    // video objects (camera and screen share) and diagnostics
 	"sdk/transfer.js", // SendCmd/SendBuffer/SendFile and the frames of datachannel/FORMAT.md
 	"sdk/sha256.js",   // the SHA-256 of file transfers
+	"sdk/gen2.js",     // the current generation's names, and those not implemented
 	"sdk/events.js",   // the node's events
 	"sdk/tail.js",     // the exports
 }

@@ -1,6 +1,60 @@
   // =====================================================================
   // sdk/calls.js, part of crvideo.js (web/README.md), after meetings.js:
-  // calls and invites.
+  // calls and invites, and the call in progress that
+  // CRVideo_GetSessionInfo reports.
+
+  // ---------------------------------------------------------------------
+  // The call in progress (one at a time, as the node allows): kept from
+  // the SDK's own calls and the node's call events.
+
+  // callBegan records a call the user makes or is offered.
+  function callBegan(callID, peerID, meetObj) {
+    var s = sess;
+    if (!s) return;
+    var m = parsed(meetObj) || {};
+    var known = member(peerID);
+    s.call = {
+      callID: str(callID), peerID: str(peerID),
+      peerName: assignedName(peerID) || (known ? known.nickName : ''),
+      accepted: false, acceptedAt: 0,
+      meetingID: Number(m.ID !== undefined ? m.ID : m.meetID) || 0, meetingPswd: str(m.pswd)
+    };
+    if (s.call.meetingID) knownPswd.set(s.call.meetingID, s.call.meetingPswd);
+  }
+
+  function callAccepted(callID, meetObj) {
+    var c = sess && sess.call;
+    if (!c || c.callID !== str(callID)) return;
+    if (!c.accepted) {
+      c.accepted = true;
+      c.acceptedAt = Date.now();
+    }
+    var ref = meetRef(meetObj);
+    if (ref) {
+      c.meetingID = ref.ID;
+      c.meetingPswd = ref.pswd;
+      knownPswd.set(ref.ID, ref.pswd);
+    }
+  }
+
+  function callEnded(callID) {
+    var s = sess;
+    if (s && s.call && s.call.callID === str(callID)) s.call = null;
+  }
+
+  /**
+   * The call in progress (SessionInfo), to come back to after a drop and
+   * a new login; callID "" when there is none.
+   */
+  api.CRVideo_GetSessionInfo = function () {
+    var c = sess && sess.call;
+    if (!c) return { callID: '', peerID: '', peerName: '', bCallAccepted: false, meetingID: 0, meetingPswd: '', duration: 0 };
+    return {
+      callID: c.callID, peerID: c.peerID, peerName: c.peerName, bCallAccepted: c.accepted,
+      meetingID: c.meetingID, meetingPswd: c.meetingPswd,
+      duration: c.accepted ? Math.floor((Date.now() - c.acceptedAt) / 1000) : 0
+    };
+  };
 
   // ---------------------------------------------------------------------
   // Calls and invites.
@@ -10,9 +64,13 @@
     var p = { callID: callID, calledUserID: str(calledUserID), usrExtDat: str(usrExtDat) };
     var ref = meetRef(meetObj);
     if (ref) p.meetObj = ref;
+    callBegan(callID, p.calledUserID, ref);
     call('call', p,
       function () { fire('CallSuccess', callID, cookie); },
-      function (code) { fire('CallFail', callID, code, cookie); });
+      function (code) {
+        callEnded(callID);
+        fire('CallFail', callID, code, cookie);
+      });
     return callID;
   };
 
@@ -21,19 +79,28 @@
     var ref = meetRef(meetObj);
     if (ref) p.meetObj = ref;
     call('acceptCall', p,
-      function () { fire('AcceptCallSuccess', str(callID), cookie); },
+      function () {
+        callAccepted(callID, ref);
+        fire('AcceptCallSuccess', str(callID), cookie);
+      },
       function (code) { fire('AcceptCallFail', str(callID), code, cookie); });
   };
 
   api.CRVideo_RejectCall = function (callID, usrExtDat, cookie) {
     call('rejectCall', { callID: str(callID), usrExtDat: str(usrExtDat) },
-      function () { fire('RejectCallSuccess', str(callID), cookie); },
+      function () {
+        callEnded(callID);
+        fire('RejectCallSuccess', str(callID), cookie);
+      },
       function (code) { fire('RejectCallFail', str(callID), code, cookie); });
   };
 
   api.CRVideo_HungupCall = function (callID, usrExtDat, cookie) {
     call('hungupCall', { callID: str(callID), usrExtDat: str(usrExtDat) },
-      function () { fire('HangupCallSuccess', str(callID), cookie); },
+      function () {
+        callEnded(callID);
+        fire('HangupCallSuccess', str(callID), cookie);
+      },
       function (code) { fire('HangupCallFail', str(callID), code, cookie); });
   };
   api.CRVideo_HangupCall = api.CRVideo_HungupCall;

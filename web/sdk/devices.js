@@ -6,8 +6,20 @@
   // ---------------------------------------------------------------------
   // Devices: mic, camera, screen.
 
-  var videoConstraints = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
-  var audioConstraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+  // The camera's settings (CRVideo_SetVideoCfg): the size and frame rate
+  // asked of the camera, and the most the full size may send (maxbps, in
+  // bits per second; 0: the SDK's own choice). wh_rate is kept for apps.
+  var videoCfg = { width: 1280, height: 720, fps: 30, maxbps: 0, wh_rate: 0 };
+  // The microphone's processing (CRVideo_SetAudioCfg): 1 on, 0 off.
+  var audioCfg = { aec: 1, ans: 1, agc: 1 };
+
+  function cameraConstraints() {
+    return { width: { ideal: videoCfg.width }, height: { ideal: videoCfg.height }, frameRate: { ideal: videoCfg.fps } };
+  }
+
+  function micConstraints() {
+    return { echoCancellation: !!audioCfg.aec, noiseSuppression: !!audioCfg.ans, autoGainControl: !!audioCfg.agc };
+  }
 
   // Simulcast: a camera is sent as up to three encodings, rids q (quarter
   // size), h (half) and f (full), so that the node can send each
@@ -35,6 +47,94 @@
     return null;
   }
 
+  // The SDK's own bitrates of the layers, by their number and rid.
+  var layerBitrates = { 3: { q: 150000, h: 500000, f: 1500000 }, 2: { h: 150000, f: 600000 } };
+
+  // limitEncodings applies videoCfg to a camera's encodings: the full size
+  // may send maxbps, a half-size layer a third of it, a quarter-size one a
+  // tenth; every layer at most fps frames a second.
+  function limitEncodings(encs) {
+    var defaults = layerBitrates[encs.length] || {};
+    encs.forEach(function (e) {
+      var scale = e.scaleResolutionDownBy || 1;
+      if (videoCfg.maxbps > 0) e.maxBitrate = Math.max(30000, Math.round(videoCfg.maxbps * (scale >= 4 ? 0.1 : scale >= 2 ? 1 / 3 : 1)));
+      else if (e.rid && defaults[e.rid]) e.maxBitrate = defaults[e.rid];
+      else delete e.maxBitrate;
+      e.maxFramerate = videoCfg.fps;
+    });
+    return encs;
+  }
+
+  // cameraEncodings are the encodings a camera's sender starts with.
+  function cameraEncodings(track) {
+    var enc = simulcast ? simulcastEncodings(track) : null;
+    if (!enc && videoCfg.maxbps > 0) enc = [{}];
+    return enc ? limitEncodings(enc) : null;
+  }
+
+  // applyVideoCfg applies videoCfg to the open camera (its constraints)
+  // and to what its sender sends (setParameters), without renegotiation.
+  function applyVideoCfg() {
+    var work = [];
+    var track = media.localTrack('camera');
+    if (track && track.readyState === 'live' && track.applyConstraints) {
+      work.push(track.applyConstraints(cameraConstraints()).catch(function (e) { warn('camera constraints', e); }));
+    }
+    var sender = media.sender('camera');
+    if (sender && sender.getParameters) {
+      var p = sender.getParameters();
+      if (p.encodings && p.encodings.length) {
+        limitEncodings(p.encodings);
+        work.push(sender.setParameters(p).catch(function (e) { warn('camera encodings', e); }));
+      }
+    }
+    return Promise.all(work);
+  }
+
+  function applyAudioCfg() {
+    var track = media.localTrack('mic');
+    if (track && track.readyState === 'live' && track.applyConstraints) {
+      return track.applyConstraints(micConstraints()).catch(function (e) { warn('mic constraints', e); });
+    }
+    return Promise.resolve();
+  }
+
+  // ---------------------------------------------------------------------
+  // The devices of the browser, known at once (the vendor's device queries
+  // are synchronous): listed at CRVideo_Init, after each capture (labels
+  // come with the permission) and when a device comes or goes.
+
+  var deviceList = { camera: [], mic: [], speaker: [] }; // [{deviceId, label}]
+  var watchingDevices = false;
+
+  function refreshDevices() {
+    var md = win.navigator && win.navigator.mediaDevices;
+    if (!md || typeof md.enumerateDevices !== 'function') return Promise.resolve();
+    if (!watchingDevices && typeof md.addEventListener === 'function') {
+      watchingDevices = true;
+      md.addEventListener('devicechange', function () { refreshDevices(); });
+    }
+    return md.enumerateDevices().then(function (list) {
+      var next = { camera: [], mic: [], speaker: [] };
+      list.forEach(function (d) {
+        var k = d.kind === 'videoinput' ? 'camera' : d.kind === 'audioinput' ? 'mic' : d.kind === 'audiooutput' ? 'speaker' : '';
+        if (k) next[k].push({ deviceId: str(d.deviceId), label: str(d.label) });
+      });
+      deviceList = next;
+    }, function (e) { warn('enumerateDevices', e); });
+  }
+
+  // deviceNames names the devices of a kind as the vendor's functions do:
+  // their labels, or "camera 1", "mic 2", … before the user allowed any.
+  function deviceNames(kind) {
+    return deviceList[kind].map(function (d, i) { return d.label || kind + ' ' + (i + 1); });
+  }
+
+  function deviceByName(kind, name) {
+    var i = deviceNames(kind).indexOf(str(name));
+    return i >= 0 ? deviceList[kind][i] : null;
+  }
+
   // switchDevice captures source from the device now chosen and sends it
   // in place of the open one (no renegotiation: watchers keep watching).
   // A device that cannot be opened is reported by NotifyMediaError and the
@@ -56,8 +156,18 @@
         });
       });
     }).catch(function (e) {
-      fire('NotifyMediaError', codeOf(mediaError(e)), source);
+      mediaFailed(source, mediaError(e));
     });
+  }
+
+  // mediaFailed reports that the user's own mic or camera could not be
+  // opened: NotifyMediaError (crvnode's), and OpenMicFailed or
+  // OpenVideoFailed (the current generation's, with a description).
+  function mediaFailed(source, err) {
+    var code = codeOf(err);
+    fire('NotifyMediaError', code, source);
+    if (source === 'mic') fire('OpenMicFailed', code, str(err && err.message));
+    else if (source === 'camera') fire('OpenVideoFailed', code, str(err && err.message), 1);
   }
 
   /** crvnode: the camera to capture (a deviceId of enumerateDevices; "" the default); an open camera switches at once. */
@@ -107,11 +217,12 @@
     if (!md) return Promise.reject(rpcError(ERR.MEDIA_OPEN_FAILED, 'no media devices (a secure context is needed)'));
     var p;
     if (source === 'screen') p = md.getDisplayMedia({ video: true, audio: false });
-    else if (source === 'mic') p = md.getUserMedia({ audio: withDevice(audioConstraints, chosen.mic), video: false });
-    else p = md.getUserMedia({ video: withDevice(videoConstraints, chosen.camera), audio: false });
+    else if (source === 'mic') p = md.getUserMedia({ audio: withDevice(micConstraints(), chosen.mic), video: false });
+    else p = md.getUserMedia({ video: withDevice(cameraConstraints(), chosen.camera), audio: false });
     return p.then(function (stream) {
       var t = source === 'mic' ? stream.getAudioTracks()[0] : stream.getVideoTracks()[0];
       if (!t) throw rpcError(ERR.MEDIA_OPEN_FAILED, 'no track');
+      refreshDevices(); // the labels, now that the user allowed a device
       return t;
     }, function (e) { throw mediaError(e); });
   }
@@ -161,7 +272,7 @@
       m[field] = ST_CLOSED;
       fire(kind === 'audio' ? 'AudioStatusChanged' : 'VideoStatusChanged', m.userID, ST_OPENING, ST_CLOSED);
     }
-    fire('NotifyMediaError', codeOf(err), source);
+    mediaFailed(source, err);
   }
 
   function device(kind, source, open) {

@@ -21,10 +21,24 @@
   }
 
   var events = {
-    notifyCallIn: function (p) { fire('NotifyCallIn', p.callID, p.meetObj, p.callerID, p.usrExtDat); },
-    notifyCallAccepted: function (p) { fire('NotifyCallAccepted', p.callID, p.meetObj, p.usrExtDat); },
-    notifyCallRejected: function (p) { fire('NotifyCallRejected', p.callID, p.sdkErr, p.usrExtDat); },
-    notifyCallHungup: function (p) { fire('NotifyCallHungup', p.callID, p.usrExtDat); },
+    notifyCallIn: function (p) {
+      notePswd(p.meetObj);
+      if (!sess || !sess.call) callBegan(p.callID, p.callerID, p.meetObj);
+      fire('NotifyCallIn', p.callID, p.meetObj, p.callerID, p.usrExtDat);
+    },
+    notifyCallAccepted: function (p) {
+      notePswd(p.meetObj);
+      callAccepted(p.callID, p.meetObj);
+      fire('NotifyCallAccepted', p.callID, p.meetObj, p.usrExtDat);
+    },
+    notifyCallRejected: function (p) {
+      callEnded(p.callID);
+      fire('NotifyCallRejected', p.callID, p.sdkErr, p.usrExtDat);
+    },
+    notifyCallHungup: function (p) {
+      callEnded(p.callID);
+      fire('NotifyCallHungup', p.callID, p.usrExtDat);
+    },
     notifyCallMorePartyStatus: function (p) { fire('NotifyCallMorePartyStatus', p.inviteID, p.status); },
     notifyInviteStatus: function (p) { fire('NotifyInviteStatus', p.inviteID, p.status); },
     notifyUserStatus: function (p) { fire('NotifyUserStatus', p.userStatus, sess ? sess.statusCookie : ''); },
@@ -58,6 +72,12 @@
       fire('MeetingDropped', p.reason);
     },
     notifyMeetingCustomMsg: function (p) { fire('NotifyMeetingCustomMsg', p.userID, p.msg); },
+    notifyNickNameChanged: function (p) { nickNameChanged(p); },
+    notifyTokenWillExpire: function () { fire('NotifyTokenWillExpire'); },
+    autoAssignUser: function (p) { queueEvent.autoAssign(p); },
+    cancelAssignUser: function (p) { queueEvent.cancelAssign(p); },
+    queueStatusChanged: function (p) { queueEvent.status(p); },
+    queuingInfoChanged: function (p) { queueEvent.queuing(p); },
     audioStatusChanged: function (p) { statusEvent('audio', p); },
     videoStatusChanged: function (p) { statusEvent('video', p); },
     micEnergyUpdate: function (p) { fire('MicEnergyUpdate', p.userID, p.oldLevel, p.newLevel); },

@@ -11,7 +11,9 @@
       loggedIn: false, loggingOut: false, lineOff: false,
       userID: '', nickName: '', appID: '', iceServers: [],
       statusCookie: '',
-      meeting: null // {meetObj, members: Map, screens: Set}
+      meeting: null, // {meetObj, members: Map, screens: Set}
+      call: null, // the call in progress, see calls.js (SessionInfo)
+      queue: newQueueState() // what the queue component knows, see queue.js
     };
   }
 
@@ -54,11 +56,6 @@
       fire('LoginFail', codeOf(err), cookie);
     });
   }
-
-  api.CRVideo_Init = function () {
-    inited = true;
-    return ERR.NOERR;
-  };
 
   api.CRVideo_Uninit = function () {
     api.CRVideo_Logout();

@@ -277,6 +277,12 @@
       return m.remote[key] || null;
     };
 
+    // sender is the sender of a source published on the up connection.
+    m.sender = function (source) {
+      var l = m.local[source];
+      return l && l.tr && m.up && m.up.getTransceivers().indexOf(l.tr) >= 0 ? l.tr.sender : null;
+    };
+
     m.localTrack = function (source) {
       var l = m.local[source];
       return l && l.track ? l.track : null;
@@ -312,7 +318,7 @@
         });
       }
       var init = { direction: 'sendonly', streams: [new MediaStream([track])] };
-      var enc = source === 'camera' && simulcast ? simulcastEncodings(track) : null;
+      var enc = source === 'camera' ? cameraEncodings(track) : null;
       if (enc) init.sendEncodings = enc;
       var tr = pc.addTransceiver(track, init);
       m.local[source] = { tr: tr, track: track };

@@ -6,6 +6,16 @@
   // ---------------------------------------------------------------------
   // Meetings and the member list.
 
+  // knownPswd keeps the password of every meeting the page has seen (made,
+  // listed, called into), so that CRVideo_EnterMeeting3, which takes none,
+  // can enter a meeting that has one.
+  var knownPswd = new Map(); // meetID -> pswd
+
+  function notePswd(meetObj) {
+    var ref = meetRef(meetObj);
+    if (ref) knownPswd.set(ref.ID, ref.pswd);
+  }
+
   /** CreateMeeting(meetSubject, createPswd, cookie); the older form CreateMeeting(meetSubject, cookie) works too. */
   api.CRVideo_CreateMeeting = function (meetSubject, createPswd, cookie) {
     if (arguments.length === 2 && typeof createPswd === 'string' && !/^\s*\d+\s*$/.test(createPswd)) {
@@ -13,7 +23,10 @@
       createPswd = 0;
     }
     call('createMeeting', { meetSubject: str(meetSubject), createPswd: Math.max(0, Math.trunc(Number(createPswd)) || 0) },
-      function (res) { fire('CreateMeetingSuccess', res.meetObj, cookie); },
+      function (res) {
+        notePswd(res.meetObj);
+        fire('CreateMeetingSuccess', res.meetObj, cookie);
+      },
       function (code) { fire('CreateMeetingFail', code, cookie); });
   };
 
@@ -25,7 +38,10 @@
 
   api.CRVideo_GetMeetings = function (cookie) {
     call('getMeetings', null,
-      function (res) { fire('GetMeetingsSuccess', res.meetings || [], cookie); },
+      function (res) {
+        (res.meetings || []).forEach(notePswd);
+        fire('GetMeetingsSuccess', res.meetings || [], cookie);
+      },
       function (code) { fire('GetMeetingsFail', code, cookie); });
   };
 
