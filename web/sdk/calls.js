@@ -5,7 +5,18 @@
 
   // ---------------------------------------------------------------------
   // The call in progress (one at a time, as the node allows): kept from
-  // the SDK's own calls and the node's call events.
+  // the SDK's own calls and the node's call events. It outlives the
+  // session that made it, so that an app dropped from the node can log in
+  // again and come back to its call; CRVideo_Logout forgets it.
+
+  var lastCall = null; // {userID, callID, peerID, peerName, accepted, acceptedAt, meetingID, meetingPswd}
+
+  // currentCall is the call of the user logged in (or of the last one,
+  // while logged out).
+  function currentCall() {
+    var c = lastCall;
+    return c && (!sess || !sess.userID || sess.userID === c.userID) ? c : null;
+  }
 
   // callBegan records a call the user makes or is offered.
   function callBegan(callID, peerID, meetObj) {
@@ -13,17 +24,17 @@
     if (!s) return;
     var m = parsed(meetObj) || {};
     var known = member(peerID);
-    s.call = {
-      callID: str(callID), peerID: str(peerID),
+    lastCall = {
+      userID: s.userID, callID: str(callID), peerID: str(peerID),
       peerName: assignedName(peerID) || (known ? known.nickName : ''),
       accepted: false, acceptedAt: 0,
       meetingID: Number(m.ID !== undefined ? m.ID : m.meetID) || 0, meetingPswd: str(m.pswd)
     };
-    if (s.call.meetingID) knownPswd.set(s.call.meetingID, s.call.meetingPswd);
+    if (lastCall.meetingID) knownPswd.set(lastCall.meetingID, lastCall.meetingPswd);
   }
 
   function callAccepted(callID, meetObj) {
-    var c = sess && sess.call;
+    var c = currentCall();
     if (!c || c.callID !== str(callID)) return;
     if (!c.accepted) {
       c.accepted = true;
@@ -38,8 +49,8 @@
   }
 
   function callEnded(callID) {
-    var s = sess;
-    if (s && s.call && s.call.callID === str(callID)) s.call = null;
+    var c = currentCall();
+    if (c && c.callID === str(callID)) lastCall = null;
   }
 
   /**
@@ -47,7 +58,7 @@
    * a new login; callID "" when there is none.
    */
   api.CRVideo_GetSessionInfo = function () {
-    var c = sess && sess.call;
+    var c = currentCall();
     if (!c) return { callID: '', peerID: '', peerName: '', bCallAccepted: false, meetingID: 0, meetingPswd: '', duration: 0 };
     return {
       callID: c.callID, peerID: c.peerID, peerName: c.peerName, bCallAccepted: c.accepted,

@@ -23,7 +23,7 @@
   var events = {
     notifyCallIn: function (p) {
       notePswd(p.meetObj);
-      if (!sess || !sess.call) callBegan(p.callID, p.callerID, p.meetObj);
+      if (!currentCall() || !currentCall().accepted) callBegan(p.callID, p.callerID, p.meetObj);
       fire('NotifyCallIn', p.callID, p.meetObj, p.callerID, p.usrExtDat);
     },
     notifyCallAccepted: function (p) {

@@ -12,7 +12,6 @@
       userID: '', nickName: '', appID: '', iceServers: [],
       statusCookie: '',
       meeting: null, // {meetObj, members: Map, screens: Set}
-      call: null, // the call in progress, see calls.js (SessionInfo)
       queue: newQueueState() // what the queue component knows, see queue.js
     };
   }
@@ -88,6 +87,7 @@
   api.CRVideo_Logout = function () {
     var s = sess;
     var c = conn;
+    lastCall = null; // the app is done with its call (calls.js)
     if (!s) return;
     s.loggingOut = true;
     endSession();
