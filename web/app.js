@@ -27,7 +27,13 @@
     transfers: new Map(), // taskID -> {row, bar, info, cancel}
     unread: 0,
     sharing: false,
+    desk: { // the service desk, see deskReset
+      mode: 'team', role: 'customer', titles: new Map(), // meetID -> the title of a meeting made for a customer
+      inited: false, error: 0, queues: [], statuses: new Map(), serving: new Set(), queuing: null,
+      taken: null, assign: null, accepting: null, timer: 0,
+    },
   };
+  const desk = state.desk;
 
   // ------------------------------------------------------------------
   // MD5 (RFC 1321) of a UTF-8 string, as hex: the SDK takes md5(appSecret).
@@ -78,7 +84,8 @@
     801: 'Wrong meeting password', 802: 'The meeting is full', 807: 'Already signed in',
     1000: 'Sending failed', 1100: 'The message is too large', 1101: 'The data is too large',
     1102: 'The user is not online', 1104: 'Unknown transfer', 1400: 'No such file', 1401: 'Cannot read the file',
-    1405: 'The file is too large', 8002: 'Permission to use the device was denied', 8007: 'The device could not be opened',
+    1405: 'The file is too large', 400: 'No such queue', 401: 'Nobody is waiting', 402: 'The customer is no longer waiting',
+    403: 'You do not serve that queue', 404: 'You are already waiting in a queue', 8002: 'Permission to use the device was denied', 8007: 'The device could not be opened',
   };
   const describe = (code) => (messages[code] || 'Error') + ' (' + code + ')';
 
@@ -162,6 +169,7 @@
     CRVideo_StartUserStatusNotify();
     CRVideo_GetMeetings();
     renderTargets();
+    deskStart();
     const q = new URLSearchParams(location.search).get('meetID');
     if (q) $('join-id').value = q;
   };
@@ -176,6 +184,8 @@
   function signedOut(text) {
     resetMeeting();
     closeIncoming();
+    deskReset();
+    desk.titles.clear();
     state.me = null;
     state.call = null;
     state.users.clear();
@@ -199,10 +209,14 @@
   $('dnd-toggle').addEventListener('change', (e) => {
     CRVideo_SetDNDStatus(e.target.checked ? 1 : 0, e.target.checked ? 'on' : 'off');
   });
-  CRVideo_SetDNDStatusSuccess.callback = (cookie) => toast(cookie === 'on' ? 'Do not disturb is on' : 'Do not disturb is off');
+  CRVideo_SetDNDStatusSuccess.callback = (cookie) => {
+    toast(cookie === 'on' ? 'Do not disturb is on' : 'Do not disturb is off');
+    renderDesk();
+  };
   CRVideo_SetDNDStatusFail.callback = (code, cookie) => {
     $('dnd-toggle').checked = cookie !== 'on';
     toast(describe(code), 'error');
+    renderDesk();
   };
 
   // ------------------------------------------------------------------
@@ -259,6 +273,7 @@
     const online = [...state.users.values()].filter((u) => u.userStatus > 0 && u.userID !== me).length;
     $('people-count').textContent = online + ' online';
     renderTargets();
+    renderDesk(); // calls and meetings change what the service desk allows
   }
   $('people-filter').addEventListener('input', renderPeople);
 
@@ -286,6 +301,10 @@
   });
 
   CRVideo_CreateMeetingSuccess.callback = (meetObj, cookie) => {
+    if (cookie === 'desk') {
+      deskCall(meetObj);
+      return;
+    }
     if (cookie === 'create') {
       $('create-subject').value = '';
       toast('Meeting "' + meetObj.subject + '" created');
@@ -299,7 +318,11 @@
     banner('Calling ' + callee + '…');
     renderPeople();
   };
-  CRVideo_CreateMeetingFail.callback = (code) => toast(describe(code), 'error');
+  CRVideo_CreateMeetingFail.callback = (code, cookie) => {
+    if (cookie === 'desk') desk.accepting = null;
+    toast(describe(code), 'error');
+    renderDesk();
+  };
 
   CRVideo_GetMeetingsSuccess.callback = (list) => {
     state.meetings = list;
@@ -358,14 +381,14 @@
     if (full) state.meeting = full;
     show('stage-empty', false);
     show('stage', true);
-    $('meeting-subject').textContent = state.meeting.subject || 'Meeting ' + m.ID;
+    $('meeting-subject').textContent = desk.titles.get(m.ID) || state.meeting.subject || 'Meeting ' + m.ID;
     $('meeting-info').textContent = 'ID ' + m.ID + (m.pswd ? ' · password ' + m.pswd : '');
     for (const mem of CRVideo_GetAllMembers()) addTile(mem.userID, 1);
     for (const v of CRVideo_GetWatchableVideos()) if (v.videoID === 2) addTile(v.userID, 2);
     setPane('stage-pane');
     CRVideo_OpenMic(state.me.userID);
     CRVideo_OpenVideo(state.me.userID);
-    systemLine('You joined ' + (state.meeting.subject || 'the meeting'));
+    systemLine('You joined ' + (desk.titles.get(m.ID) || state.meeting.subject || 'the meeting'));
     renderPeople();
     CRVideo_GetMeetings();
   };
@@ -626,7 +649,7 @@
     const c = state.call;
     if (!c || c.callID !== callID) return;
     c.connected = true;
-    banner('In a call with ' + c.peer);
+    banner('In a call with ' + (c.peerName || c.peer));
     enterMeeting(meetObj);
   };
 
@@ -641,6 +664,8 @@
     if (state.incoming && state.incoming.callID === callID) {
       toast('Missed call from ' + state.incoming.callerID);
       closeIncoming();
+      desk.taken = null;
+      renderDesk();
       return;
     }
     const c = state.call;
@@ -661,7 +686,11 @@
   CRVideo_NotifyCallIn.callback = (callID, meetObj, callerID, usrExtDat) => {
     state.incoming = { callID, meetObj, callerID };
     avatar($('incoming-avatar'), callerID);
-    $('incoming-title').textContent = callerID + (meetObj && meetObj.ID && meetObj.memberCount > 1 ? ' invites you' : ' is calling');
+    // The call of an agent who took this customer from the queue.
+    const fromDesk = desk.taken !== null && String(usrExtDat || '').startsWith('Service desk');
+    if (fromDesk && meetObj && meetObj.ID) desk.titles.set(meetObj.ID, queueName(desk.taken) + ' · ' + callerID);
+    $('incoming-title').textContent = callerID + (fromDesk ? ' is ready for you'
+      : meetObj && meetObj.ID && meetObj.memberCount > 1 ? ' invites you' : ' is calling');
     $('incoming-text').textContent = (meetObj && meetObj.subject ? meetObj.subject : 'Video call') + (usrExtDat ? ' — ' + usrExtDat : '');
     const d = $('incoming');
     if (!d.open) d.showModal();
@@ -684,6 +713,8 @@
     if (!inc) return;
     CRVideo_RejectCall(inc.callID, '', '');
     closeIncoming();
+    desk.taken = null;
+    renderDesk();
   });
 
   CRVideo_AcceptCallSuccess.callback = (callID) => {
@@ -691,6 +722,7 @@
     closeIncoming();
     if (!inc || inc.callID !== callID) return;
     state.call = { callID, peer: inc.callerID, meetObj: inc.meetObj, role: 'callee', connected: true };
+    desk.taken = null;
     banner('In a call with ' + inc.callerID);
     if (inc.meetObj && inc.meetObj.ID) enterMeeting(inc.meetObj);
     renderPeople();
@@ -908,6 +940,329 @@
   };
 
   CRVideo_NotifyCancelSend.callback = () => toast('A file sent to you was cancelled', 'error');
+
+  // ------------------------------------------------------------------
+  // The service desk (the queue component): customers wait in a queue,
+  // agents serve queues and are assigned the next customer; an agent who
+  // accepts makes a meeting and calls the customer, and from there it is a
+  // call like any other.
+
+  function deskReset() {
+    clearInterval(desk.timer);
+    Object.assign(desk, {
+      inited: false, error: 0, queues: [], statuses: new Map(), serving: new Set(), queuing: null,
+      taken: null, assign: null, accepting: null, timer: 0,
+    });
+    closeAssign();
+    renderDesk();
+  }
+
+  function setMode(mode) {
+    desk.mode = mode;
+    for (const b of document.querySelectorAll('.mode')) {
+      const on = b.dataset.mode === mode;
+      b.classList.toggle('active', on);
+      b.setAttribute('aria-selected', on ? 'true' : 'false');
+    }
+    show('desk-card', mode === 'desk');
+    show('people-card', mode !== 'desk');
+    show('meetings-card', mode !== 'desk');
+    if (mode === 'desk' && state.me && desk.inited) CRVideo_RefreshAllQueueStatus();
+    renderDesk();
+  }
+  document.querySelectorAll('.mode').forEach((b) => b.addEventListener('click', () => setMode(b.dataset.mode)));
+
+  function queueName(queID) {
+    const q = desk.queues.find((x) => x.queID === queID);
+    return q ? q.name : 'queue ' + queID;
+  }
+
+  function duration(s) {
+    s = Math.max(0, Math.floor(s));
+    return Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0');
+  }
+
+  function dndOn() {
+    return $('dnd-toggle').checked;
+  }
+
+  function deskStart() {
+    deskReset();
+    CRVideo_InitQueueDat('desk');
+  }
+
+  CRVideo_InitQueueDatRslt.callback = (code) => {
+    if (!state.me) return;
+    if (code) {
+      desk.error = code;
+      renderDesk();
+      return;
+    }
+    desk.inited = true;
+    desk.queues = CRVideo_GetAllQueueInfo().slice().sort((a, b) => a.prio - b.prio || a.queID - b.queID);
+    desk.serving = new Set(CRVideo_GetServingQueues());
+    const w = CRVideo_GetQueuingInfo();
+    desk.queuing = w.queID ? w : null;
+    if (desk.serving.size) desk.role = 'agent';
+    else if (desk.queuing) desk.role = 'customer';
+    $('desk-role-' + desk.role).checked = true;
+    CRVideo_RefreshAllQueueStatus();
+    // Waiting times tick; the counts of queues one neither serves nor
+    // waits in come only when asked.
+    let n = 0;
+    desk.timer = setInterval(() => {
+      if (desk.queuing) renderQueuing();
+      if (++n % 5 === 0 && desk.mode === 'desk' && state.me) CRVideo_RefreshAllQueueStatus();
+    }, 1000);
+    renderDesk();
+  };
+
+  CRVideo_QueueStatusChanged.callback = (st) => {
+    desk.statuses.set(st.queID, st);
+    renderQueues();
+  };
+
+  document.querySelectorAll('input[name="desk-role"]').forEach((r) => r.addEventListener('change', (e) => {
+    desk.role = e.target.value;
+    renderDesk();
+  }));
+
+  function renderDesk() {
+    const agent = desk.role === 'agent';
+    const busy = desk.serving.size > 0 || !!desk.queuing || !!desk.taken;
+    // One role at a time: leave the queue, or stop serving, to switch.
+    $('desk-role-customer').disabled = busy && agent;
+    $('desk-role-agent').disabled = busy && !agent;
+    show('desk-note', !agent);
+    renderQueues();
+    renderQueuing();
+    renderAgent();
+  }
+
+  function renderQueues() {
+    const ul = $('queue-list');
+    ul.replaceChildren();
+    const agent = desk.role === 'agent';
+    let waiting = 0;
+    for (const q of desk.queues) {
+      const st = desk.statuses.get(q.queID) || { wait_num: 0, agent_num: 0, srv_num: 0 };
+      waiting += st.wait_num;
+      const serving = desk.serving.has(q.queID);
+      const mine = desk.queuing && desk.queuing.queID === q.queID;
+      const li = el('li', 'queue' + (serving || mine ? ' on' : ''));
+      li.dataset.queid = String(q.queID);
+      const count = el('span', 'wait-count' + (st.wait_num ? ' some' : ''), String(st.wait_num));
+      count.title = st.wait_num + ' waiting';
+      li.appendChild(count);
+      li.appendChild(el('span', 'name', q.name));
+      const line = el('span', 'stats');
+      line.appendChild(el('b', '', st.wait_num + ' waiting'));
+      line.append(' · ' + (st.agent_num === 1 ? '1 agent' : st.agent_num + ' agents') + (st.srv_num ? ' · ' + st.srv_num + ' with a customer' : ''));
+      const b = el('button', 'small');
+      b.type = 'button';
+      if (agent) {
+        b.className = 'small serve-btn' + (serving ? ' success' : ' primary');
+        b.textContent = serving ? 'Serving' : 'Serve';
+        b.title = serving ? 'Stop serving ' + q.name : 'Serve this queue: take customers of ' + q.name;
+        b.addEventListener('click', () => {
+          b.disabled = true;
+          if (serving) CRVideo_StopService(q.queID, 'desk');
+          else CRVideo_StartService(q.queID, 0, 'desk');
+        });
+      } else {
+        b.className = 'small join-btn' + (mine ? ' ghost' : ' primary');
+        b.textContent = mine ? 'Waiting' : 'Join queue';
+        b.disabled = mine || !!desk.queuing || !!desk.taken || !!state.call || !!state.meeting;
+        b.addEventListener('click', () => {
+          b.disabled = true;
+          CRVideo_StartQueuing(q.queID, $('desk-note').value.trim(), String(q.queID));
+        });
+      }
+      li.appendChild(b);
+      if (q.desc) li.appendChild(el('span', 'desc', q.desc));
+      li.appendChild(line);
+      ul.appendChild(li);
+    }
+    if (!desk.queues.length) {
+      const text = desk.error ? 'The service desk is not available: ' + describe(desk.error)
+        : desk.inited ? 'This app has no queues: the node\'s configuration lists them per app (queues:).' : 'Loading the queues…';
+      ul.appendChild(el('li', 'muted empty', text));
+    }
+    $('desk-count').textContent = desk.queues.length ? waiting + ' waiting' : '';
+    const badge = agent && desk.serving.size ? [...desk.serving].reduce((n, id) => n + ((desk.statuses.get(id) || {}).wait_num || 0), 0) : 0;
+    $('desk-badge').textContent = String(badge);
+    show('desk-badge', badge > 0 && desk.mode !== 'desk');
+  }
+
+  function renderQueuing() {
+    const w = desk.queuing;
+    show('queuing-box', !!w || !!desk.taken);
+    if (desk.taken) {
+      $('queuing-position').textContent = '✓';
+      $('queuing-title').textContent = queueName(desk.taken);
+      $('queuing-text').textContent = 'An agent is taking your call…';
+      show('leave-queue', false);
+      return;
+    }
+    if (!w) return;
+    const now = CRVideo_GetQueuingInfo();
+    const info = now.queID === w.queID ? now : w;
+    $('queuing-position').textContent = info.position > 0 ? String(info.position) : '…';
+    $('queuing-title').textContent = info.position === 1 ? 'You are next in ' + queueName(info.queID)
+      : info.position > 0 ? 'Number ' + info.position + ' in ' + queueName(info.queID) : 'Waiting in ' + queueName(info.queID);
+    $('queuing-text').textContent = 'Waiting ' + duration(info.queuingTime);
+    show('leave-queue', true);
+  }
+
+  function renderAgent() {
+    const agent = desk.role === 'agent';
+    show('agent-box', agent && desk.inited && desk.queues.length > 0);
+    if (!agent) return;
+    const names = desk.queues.filter((q) => desk.serving.has(q.queID)).map((q) => q.name);
+    const paused = dndOn();
+    const withCustomer = state.call && state.call.desk;
+    $('agent-title').textContent = withCustomer ? 'With ' + state.call.peerName
+      : names.length ? 'Serving ' + names.join(', ') : 'Not serving';
+    $('agent-text').textContent = !names.length ? 'Choose the queues you take customers from.'
+      : withCustomer ? 'The next customer comes when this call ends.'
+        : paused ? 'Paused: do not disturb is on. Take the next customer when you are ready.'
+          : 'Customers are assigned to you as you become free.';
+    $('agent-box').classList.toggle('paused', paused && names.length > 0);
+    show('next-customer', names.length > 0 && paused);
+    $('next-customer').disabled = !!desk.assign || !!desk.accepting || !!state.call || !!state.meeting;
+  }
+
+  CRVideo_StartServiceRslt.callback = (queID, code) => {
+    if (code) toast('Cannot serve ' + queueName(queID) + ': ' + describe(code), 'error');
+    else desk.serving.add(queID);
+    renderDesk();
+  };
+
+  CRVideo_StopServiceRslt.callback = (queID, code) => {
+    if (code) toast(describe(code), 'error');
+    else desk.serving.delete(queID);
+    renderDesk();
+  };
+
+  CRVideo_StartQueuingRslt.callback = (code, cookie) => {
+    if (code) {
+      toast('Cannot join ' + queueName(Number(cookie)) + ': ' + describe(code), 'error');
+    } else {
+      const w = CRVideo_GetQueuingInfo();
+      desk.queuing = w.queID ? w : { queID: Number(cookie), position: 0, queuingTime: 0 };
+      desk.taken = null;
+    }
+    renderDesk();
+  };
+
+  CRVideo_StopQueuingRslt.callback = (code) => {
+    if (code && code !== 401) toast(describe(code), 'error');
+    desk.queuing = null;
+    renderDesk();
+  };
+
+  $('leave-queue').addEventListener('click', () => CRVideo_StopQueuing('leave'));
+
+  CRVideo_QueuingInfoChanged.callback = (info) => {
+    if (info.queID) {
+      desk.queuing = info;
+      desk.taken = null;
+    } else if (desk.queuing) {
+      // Out of the queue without leaving it: an agent took the customer.
+      desk.taken = desk.queuing.queID;
+      desk.queuing = null;
+    }
+    renderDesk();
+  };
+
+  // An assignment: the node's (AutoAssignUser) or asked for (ReqAssignUser).
+  function openAssign(u) {
+    desk.assign = u;
+    avatar($('assign-avatar'), u.nickname || u.userID);
+    $('assign-title').textContent = (u.nickname || u.userID) + ' is next';
+    $('assign-text').textContent = queueName(u.queID) + ' · waited ' + duration(u.queuingTime);
+    $('assign-note').textContent = u.usrExtDat;
+    show('assign-note', !!u.usrExtDat);
+    $('assign-accept').disabled = false;
+    $('assign-reject').disabled = false;
+    const d = $('assign-dialog');
+    if (!d.open) d.showModal();
+    renderAgent();
+  }
+
+  function closeAssign() {
+    desk.assign = null;
+    const d = $('assign-dialog');
+    if (d.open) d.close();
+  }
+
+  CRVideo_AutoAssignUser.callback = (u) => openAssign(u);
+
+  CRVideo_CancelAssignUser.callback = (queID, uid) => {
+    if (!desk.assign || desk.assign.userID !== uid) return;
+    toast((desk.assign.nickname || uid) + ' is no longer waiting');
+    closeAssign();
+    renderAgent();
+  };
+
+  $('next-customer').addEventListener('click', () => {
+    $('next-customer').disabled = true;
+    CRVideo_ReqAssignUser('next');
+  });
+
+  CRVideo_ReqAssignUserRslt.callback = (code, u) => {
+    if (code) toast(code === 401 ? 'Nobody is waiting' : describe(code), code === 401 ? '' : 'error');
+    else openAssign(u);
+    renderAgent();
+  };
+
+  $('assign-accept').addEventListener('click', () => {
+    const u = desk.assign;
+    if (!u) return;
+    $('assign-accept').disabled = true;
+    $('assign-reject').disabled = true;
+    desk.accepting = u;
+    CRVideo_AcceptAssignUser(u.queID, u.userID, 'accept');
+  });
+
+  $('assign-reject').addEventListener('click', () => {
+    const u = desk.assign;
+    if (!u) return;
+    CRVideo_RejectAssignUser(u.queID, u.userID, 'reject');
+    closeAssign();
+    renderAgent();
+  });
+
+  CRVideo_ResponseAssignUserRslt.callback = (code, cookie) => {
+    if (cookie !== 'accept') {
+      if (code) toast(describe(code), 'error');
+      return;
+    }
+    const u = desk.accepting;
+    closeAssign();
+    if (code || !u) {
+      desk.accepting = null;
+      toast(code === 402 ? 'The customer is no longer waiting' : describe(code), 'error');
+      renderAgent();
+      return;
+    }
+    // The customer is ours: a meeting for the two, then ring the customer with it.
+    CRVideo_CreateMeeting2('desk');
+  };
+
+  // deskCall rings the accepted customer with the meeting made for them.
+  function deskCall(meetObj) {
+    const u = desk.accepting;
+    desk.accepting = null;
+    if (!u) return;
+    const name = u.nickname || u.userID;
+    const callID = CRVideo_Call(u.userID, meetObj, 'Service desk · ' + queueName(u.queID), 'desk');
+    state.call = { callID, peer: u.userID, peerName: name, meetObj, role: 'caller', connected: false, desk: true };
+    desk.titles.set(meetObj.ID, queueName(u.queID) + ' · ' + name);
+    banner('Calling ' + name + '…');
+    renderPeople();
+    renderAgent();
+  }
 
   // ------------------------------------------------------------------
   // Tabs (phone layout).
