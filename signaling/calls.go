@@ -244,6 +244,7 @@ func (a *app) removeCallLocked(c *call, ob *outbox) {
 	delete(c.callee.calls, c.id)
 	a.touchLocked(c.caller, ob)
 	a.touchLocked(c.callee, ob)
+	a.queueCallEndedLocked(c, ob)
 }
 
 // ringTimeout ends a call nobody answered: the caller hears 604 (or, for an
@@ -270,6 +271,7 @@ func (a *app) stopTimers() {
 	for _, c := range a.calls {
 		c.timer.Stop()
 	}
+	a.stopQueueTimersLocked()
 	for _, u := range a.users {
 		a.stopTokenLocked(u)
 	}

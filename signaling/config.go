@@ -26,6 +26,9 @@ type AppConfig struct {
 	// node's TURN secret) handed to this app's users instead of the
 	// embedded server.
 	TURNServers []string `yaml:"turnServers"`
+	// Queue is the app's customer-service queues; its keys sit in the
+	// app's own mapping (queue_config.go).
+	Queue QueueConfig `yaml:",inline"`
 }
 
 // Limits bound what one client may ask of the node.
@@ -134,6 +137,9 @@ func (c Config) validate() error {
 			return fmt.Errorf("%w: Apps[%d] %q: RequireToken and NoTokens exclude each other", ErrConfig, i, a.ID)
 		case seen[a.ID]:
 			return fmt.Errorf("%w: Apps[%d]: ID %q configured twice", ErrConfig, i, a.ID)
+		}
+		if err := a.Queue.validate(fmt.Sprintf("Apps[%d] %q", i, a.ID)); err != nil {
+			return err
 		}
 		seen[a.ID] = true
 	}

@@ -18,8 +18,8 @@ import (
 // method name the SDK sends. A method added in one place and forgotten
 // in another fails here, not in a user's app.
 func TestLayersAgree(t *testing.T) {
-	methods := slices.Concat(protocol.Methods, protocol.MediaMethods)
-	events := slices.Concat(protocol.Events, protocol.MediaEvents)
+	methods := slices.Concat(protocol.Methods, protocol.MediaMethods, protocol.QueueMethods)
+	events := slices.Concat(protocol.Events, protocol.MediaEvents, protocol.QueueEvents)
 	isMethod := set(methods)
 	isEvent := set(events)
 	if len(isMethod) != len(methods) || len(isEvent) != len(events) {
@@ -45,7 +45,7 @@ func TestLayersAgree(t *testing.T) {
 		// ### `name`, or ### `name` (method) / (event) for a name that is both.
 		heading := regexp.MustCompile("(?m)^### `([A-Za-z]+)`(?: \\((method|event)\\))?$")
 		docMethods, docEvents := map[string]bool{}, map[string]bool{}
-		for _, page := range []string{"signaling.md", "media.md"} {
+		for _, page := range []string{"signaling.md", "media.md", "queues.md"} {
 			for _, h := range heading.FindAllStringSubmatch(read(t, "../docs/protocol", page), -1) {
 				name, kind := h[1], h[2]
 				switch {

@@ -116,6 +116,7 @@ func (s *session) refreshICEServers(*protocol.Empty) (any, *protocol.Error) {
 // logoffLocked ends everything u takes part in and marks it offline: its
 // calls and invites end (the other side is told), it leaves its meeting.
 func (a *app) logoffLocked(u *user, ob *outbox) {
+	a.leaveQueuesLocked(u, ob)
 	for _, c := range u.calls {
 		a.endCallLocked(c, u, "", ob)
 	}

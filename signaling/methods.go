@@ -21,7 +21,8 @@ func with[P any](fn func(*session, *P) (any, *protocol.Error)) handlerFunc {
 // protocolMethods is the method table of the whole client → node protocol
 // (docs/protocol/): logins, presence and DND, meetings, calls and
 // invites (under both spellings where the API documents differ), the media
-// negotiation of the up and down connections, and the media controls.
+// negotiation of the up and down connections, the media controls, and the
+// queues of customer service.
 func protocolMethods() map[string]method {
 	invite := func(event string) handlerFunc {
 		return with(func(s *session, p *protocol.InviteParams) (any, *protocol.Error) {
@@ -58,6 +59,17 @@ func protocolMethods() map[string]method {
 		// in a meeting (meetings.go)
 		protocol.MethodKickout:              {fn: with((*session).kickout)},
 		protocol.MethodSendMeetingCustomMsg: {fn: with((*session).sendMeetingCustomMsg)},
+		// customer service: queues, agents and assignments (queue_methods.go)
+		protocol.MethodInitQueueDat:          {fn: with((*session).initQueueDat)},
+		protocol.MethodRefreshAllQueueStatus: {fn: with((*session).refreshAllQueueStatus)},
+		protocol.MethodGetQueueStatus:        {fn: with((*session).getQueueStatus)},
+		protocol.MethodStartQueuing:          {fn: with((*session).startQueuing)},
+		protocol.MethodStopQueuing:           {fn: with((*session).stopQueuing)},
+		protocol.MethodStartService:          {fn: with((*session).startService)},
+		protocol.MethodStopService:           {fn: with((*session).stopService)},
+		protocol.MethodReqAssignUser:         {fn: with((*session).reqAssignUser)},
+		protocol.MethodAcceptAssignUser:      {fn: with((*session).acceptAssignUser)},
+		protocol.MethodRejectAssignUser:      {fn: with((*session).rejectAssignUser)},
 		// media: ICE servers, negotiation and controls (login.go, media.go, mediactl.go)
 		protocol.MethodRefreshICEServers:  {fn: with((*session).refreshICEServers)},
 		protocol.MethodUpOffer:            {fn: with((*session).upOffer)},

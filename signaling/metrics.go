@@ -18,6 +18,7 @@ type metrics struct {
 	oversized   prometheus.Counter
 	abuseCloses prometheus.Counter
 	refused     *prometheus.CounterVec
+	queue       queueMetrics // queue_metrics.go
 }
 
 // Call outcomes counted in crvnode_calls_total.
@@ -105,6 +106,8 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 			return n
 		}),
 	}
+	m.queue = newQueueMetrics()
+	collectors = append(collectors, m.queue.collectors(srv)...)
 	for _, c := range collectors {
 		if err := reg.Register(c); err != nil {
 			return nil, err

@@ -33,6 +33,7 @@ func (s *session) setDNDStatus(p *protocol.SetDNDStatusParams) (any, *protocol.E
 	a.mu.Lock()
 	u.dnd = p.DNDStatus
 	a.touchLocked(u, &ob)
+	a.settleQueuesLocked(&ob) // an agent whose DND went off may be given a customer
 	a.mu.Unlock()
 	ob.flush()
 	return nil, nil

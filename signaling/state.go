@@ -22,6 +22,7 @@ type app struct {
 	meetings map[protocol.MeetingID]*meeting
 	calls    map[string]*call
 	watchers map[*session]struct{} // sessions that asked for notifyUserStatus
+	queues   *queues               // customer service (queue.go)
 }
 
 // user is everything the node knows of one user of an app, online or not.
@@ -79,6 +80,7 @@ func newApp(cfg AppConfig, srv *Server) *app {
 		meetings: map[protocol.MeetingID]*meeting{},
 		calls:    map[string]*call{},
 		watchers: map[*session]struct{}{},
+		queues:   newQueues(cfg.Queue),
 	}
 }
 

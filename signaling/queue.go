@@ -1,0 +1,430 @@
+package signaling
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/crvnode/crvnode/protocol"
+)
+
+// queues is an app's customer service (the CRVideo queue component): its
+// queues, the customers waiting in them, the agents serving them and the
+// assignments between the two. It lives in memory under the app's mutex,
+// like the rest of the app; the definitions come from the configuration.
+// Every change ends in settleQueuesLocked, which gives free agents their
+// customers and then tells whoever needs it what changed, as touchLocked
+// does for presence.
+type queues struct {
+	cfg       QueueConfig    // with defaults
+	list      []*queue       // in configuration order, as initQueueDat lists them
+	order     []*queue       // in service order: prio, then queID
+	byID      map[int]*queue // by queID
+	agents    map[*user]*agent
+	customers map[*user]*customer
+	seq       uint64 // stamps of the agents' idle time
+}
+
+type queue struct {
+	info    protocol.QueueInfo
+	waiting []*customer        // the front is next
+	shown   protocol.QueStatus // as last sent in queueStatusChanged
+}
+
+// customer is a user waiting in a queue. An assigned customer keeps its
+// place until the agent accepts: a reject moves it to the front, a
+// timeout leaves it where it was.
+type customer struct {
+	u     *user
+	q     *queue
+	since time.Time
+	ext   string
+	as    *assignment
+	holds map[*user]*time.Timer // agents not given this customer until their timer fires
+	shown int                   // the position last sent in queuingInfoChanged
+}
+
+// agent is a user serving queues. It is free when it is online, rings
+// and talks in no call, holds no assignment and serves no accepted
+// customer.
+type agent struct {
+	u       *user
+	serving map[*queue]int // the queues it serves, with its priority in each (0 highest)
+	idle    uint64         // stamp of when it last became free: smaller has waited longer
+	as      *assignment    // the customer it was given, until it answers
+	served  *served        // the customer it accepted, until their call ends
+}
+
+// assignment is a customer given to an agent who has not answered yet.
+type assignment struct {
+	c     *customer
+	ag    *agent
+	timer *time.Timer
+}
+
+// served is the customer an agent accepted. The agent is not free until a
+// call between the two has come and gone, or, if none comes, for the
+// assignment time after the accept.
+type served struct {
+	q     *queue
+	cust  *user
+	timer *time.Timer
+}
+
+// Outcomes of assignments counted in crvnode_queue_assignments_total.
+const (
+	assignAccepted  = "accepted"
+	assignRejected  = "rejected"
+	assignTimeout   = "timeout"
+	assignCancelled = "cancelled" // the customer or the agent went away first
+)
+
+func newQueues(cfg QueueConfig) *queues {
+	qs := &queues{
+		cfg:       cfg.withDefaults(),
+		byID:      map[int]*queue{},
+		agents:    map[*user]*agent{},
+		customers: map[*user]*customer{},
+	}
+	for _, d := range cfg.Queues {
+		q := &queue{info: protocol.QueueInfo{QueID: d.ID, Name: d.Name, Desc: d.Desc, Prio: d.Prio}}
+		q.shown = protocol.QueStatus{QueID: d.ID}
+		qs.list = append(qs.list, q)
+		qs.byID[d.ID] = q
+	}
+	qs.order = slices.Clone(qs.list)
+	slices.SortStableFunc(qs.order, func(x, y *queue) int {
+		return cmp.Or(cmp.Compare(x.info.Prio, y.info.Prio), cmp.Compare(x.info.QueID, y.info.QueID))
+	})
+	return qs
+}
+
+func (qs *queues) queue(id int) (*queue, *protocol.Error) {
+	if q := qs.byID[id]; q != nil {
+		return q, nil
+	}
+	return nil, protocol.Errorf(protocol.QueueIDErr, "no queue %d", id)
+}
+
+func (qs *queues) statusLocked(q *queue) protocol.QueStatus {
+	st := protocol.QueStatus{QueID: q.info.QueID, WaitNum: len(q.waiting)}
+	for _, ag := range qs.agents {
+		if _, ok := ag.serving[q]; ok {
+			st.AgentNum++
+		}
+		if (ag.as != nil && ag.as.c.q == q) || (ag.served != nil && ag.served.q == q) {
+			st.SrvNum++
+		}
+	}
+	return st
+}
+
+func (qs *queues) allStatusLocked() []protocol.QueStatus {
+	out := make([]protocol.QueStatus, 0, len(qs.list))
+	for _, q := range qs.list {
+		out = append(out, qs.statusLocked(q))
+	}
+	return out
+}
+
+func (q *queue) position(c *customer) int {
+	return slices.Index(q.waiting, c) + 1
+}
+
+func (c *customer) info() protocol.QueuingInfo {
+	return protocol.QueuingInfo{QueID: c.q.info.QueID, Position: c.q.position(c), QueuingTime: seconds(time.Since(c.since))}
+}
+
+func (c *customer) queUser() protocol.QueUser {
+	return protocol.QueUser{QueID: c.q.info.QueID, UserID: c.u.id, NickName: c.u.nick,
+		QueuingTime: seconds(time.Since(c.since)), UsrExtDat: c.ext}
+}
+
+func seconds(d time.Duration) int { return int(d / time.Second) }
+
+// mayGo reports whether c may be given to ag: not to itself, and not to an
+// agent who rejected it (or let it time out) within the hold time.
+func (c *customer) mayGo(ag *agent) bool {
+	return c.u != ag.u && c.holds[ag.u] == nil
+}
+
+func (ag *agent) free() bool {
+	return ag.u.sess != nil && ag.as == nil && ag.served == nil && !ag.u.busy()
+}
+
+// before reports whether ag gets a customer of q before o: the smaller
+// priority, then the longer idle, then the smaller userID.
+func (ag *agent) before(o *agent, q *queue) bool {
+	if c := cmp.Compare(ag.serving[q], o.serving[q]); c != 0 {
+		return c < 0
+	}
+	if ag.idle != o.idle {
+		return ag.idle < o.idle
+	}
+	return ag.u.id < o.u.id
+}
+
+func (qs *queues) stampIdle(ag *agent) {
+	qs.seq++
+	ag.idle = qs.seq
+}
+
+// settleQueuesLocked gives every free agent with DND off the customer it
+// is due, then sends queueStatusChanged for every queue whose counts
+// changed and queuingInfoChanged to every customer whose position did.
+func (a *app) settleQueuesLocked(ob *outbox) {
+	a.autoAssignLocked(ob)
+	a.publishQueuesLocked(ob)
+}
+
+// autoAssignLocked walks the queues in service order and their customers
+// front first; each customer not yet assigned goes to the best free agent
+// serving its queue that may have it.
+func (a *app) autoAssignLocked(ob *outbox) {
+	qs := a.queues
+	var free []*agent
+	for _, ag := range qs.agents {
+		if ag.u.dnd == 0 && ag.free() {
+			free = append(free, ag)
+		}
+	}
+	for _, q := range qs.order {
+		for _, c := range q.waiting {
+			if len(free) == 0 {
+				return
+			}
+			if c.as != nil {
+				continue
+			}
+			best := -1
+			for i, ag := range free {
+				if _, serves := ag.serving[q]; serves && c.mayGo(ag) && (best < 0 || ag.before(free[best], q)) {
+					best = i
+				}
+			}
+			if best >= 0 {
+				ag := free[best]
+				free = slices.Delete(free, best, best+1)
+				a.assignLocked(c, ag)
+				ob.addUser(ag.u, protocol.EventAutoAssignUser, c.queUser())
+			}
+		}
+	}
+}
+
+func (a *app) publishQueuesLocked(ob *outbox) {
+	qs := a.queues
+	for _, q := range qs.list {
+		if st := qs.statusLocked(q); st != q.shown {
+			q.shown = st
+			var to []*session
+			for _, ag := range qs.agents {
+				if _, ok := ag.serving[q]; ok && ag.u.sess != nil {
+					to = append(to, ag.u.sess)
+				}
+			}
+			for _, c := range q.waiting {
+				if c.u.sess != nil {
+					to = append(to, c.u.sess)
+				}
+			}
+			ob.addSessions(to, protocol.EventQueueStatusChanged, st)
+		}
+	}
+	for _, q := range qs.list {
+		for i, c := range q.waiting {
+			if c.shown != i+1 {
+				c.shown = i + 1
+				ob.addUser(c.u, protocol.EventQueuingInfoChanged, c.info())
+			}
+		}
+	}
+}
+
+// addSessions queues one event for several sessions, encoded once.
+func (o *outbox) addSessions(to []*session, method string, params any) {
+	if len(to) == 0 {
+		return
+	}
+	b := encodeEvent(method, params)
+	for _, s := range to {
+		o.notes = append(o.notes, note{s, b})
+	}
+}
+
+// assignLocked gives c to ag and arms the assignment's timeout. An agent
+// who asked for a customer while still serving the one it accepted has
+// moved on from it.
+func (a *app) assignLocked(c *customer, ag *agent) {
+	if ag.served != nil {
+		a.releaseServedLocked(ag)
+	}
+	as := &assignment{c: c, ag: ag}
+	c.as, ag.as = as, as
+	as.timer = time.AfterFunc(a.queues.cfg.AssignTimeout, func() { a.assignTimedOut(as) })
+}
+
+// endAssignmentLocked ends as, whatever its outcome; the customer keeps
+// its place.
+func (a *app) endAssignmentLocked(as *assignment, outcome string) {
+	as.timer.Stop()
+	as.c.as, as.ag.as = nil, nil
+	a.srv.metrics.queueAssignment(outcome)
+}
+
+// assignTimedOut ends an assignment nobody answered: the customer waits on
+// at its place, the agent is told (cancelAssignUser) and is not given that
+// customer again for the hold time.
+func (a *app) assignTimedOut(as *assignment) {
+	var ob outbox
+	a.mu.Lock()
+	if as.c.as == as {
+		a.endAssignmentLocked(as, assignTimeout)
+		ob.addUser(as.ag.u, protocol.EventCancelAssignUser, protocol.CancelAssignUser{QueID: as.c.q.info.QueID, UserID: as.c.u.id})
+		a.holdLocked(as.c, as.ag.u)
+		a.settleQueuesLocked(&ob)
+	}
+	a.mu.Unlock()
+	ob.flush()
+}
+
+// holdLocked keeps c from agent u for the hold time.
+func (a *app) holdLocked(c *customer, u *user) {
+	if t := c.holds[u]; t != nil {
+		t.Stop()
+	}
+	var t *time.Timer
+	t = time.AfterFunc(a.queues.cfg.RejectHold, func() { a.holdExpired(c, u, t) })
+	c.holds[u] = t // before the timer can take the lock
+}
+
+func (a *app) holdExpired(c *customer, u *user, t *time.Timer) {
+	var ob outbox
+	a.mu.Lock()
+	if c.holds[u] == t {
+		delete(c.holds, u)
+		a.settleQueuesLocked(&ob)
+	}
+	a.mu.Unlock()
+	ob.flush()
+}
+
+// removeCustomerLocked takes c out of its queue. If it was assigned, the
+// agent is told (cancelAssignUser).
+func (a *app) removeCustomerLocked(c *customer, ob *outbox) {
+	if as := c.as; as != nil {
+		a.endAssignmentLocked(as, assignCancelled)
+		ob.addUser(as.ag.u, protocol.EventCancelAssignUser, protocol.CancelAssignUser{QueID: c.q.info.QueID, UserID: c.u.id})
+	}
+	c.q.waiting = slices.DeleteFunc(c.q.waiting, func(x *customer) bool { return x == c })
+	for _, t := range c.holds {
+		t.Stop()
+	}
+	c.holds = nil
+	delete(a.queues.customers, c.u)
+}
+
+// stopServingLocked takes q from the queues ag serves. An assignment from
+// q goes back (the customer keeps its place); a customer from q that ag
+// accepted no longer counts as served. An agent serving no queue is no
+// agent any more.
+func (a *app) stopServingLocked(ag *agent, q *queue) {
+	delete(ag.serving, q)
+	if ag.as != nil && ag.as.c.q == q {
+		a.endAssignmentLocked(ag.as, assignCancelled)
+	}
+	if ag.served != nil && ag.served.q == q {
+		a.releaseServedLocked(ag)
+	}
+	if len(ag.serving) == 0 {
+		delete(a.queues.agents, ag.u)
+	}
+}
+
+func (a *app) releaseServedLocked(ag *agent) {
+	ag.served.timer.Stop()
+	ag.served = nil
+	a.queues.stampIdle(ag)
+}
+
+// servedTimedOut frees an agent that accepted a customer and never called
+// it: if no call between the two rings or runs, the agent is free again.
+func (a *app) servedTimedOut(ag *agent, sv *served) {
+	var ob outbox
+	a.mu.Lock()
+	if ag.served == sv && !inCallWith(ag.u, sv.cust) {
+		a.releaseServedLocked(ag)
+		a.settleQueuesLocked(&ob)
+	}
+	a.mu.Unlock()
+	ob.flush()
+}
+
+// inCallWith reports whether a call or invite (ringing or accepted) joins
+// u and peer.
+func inCallWith(u, peer *user) bool {
+	for _, c := range u.calls {
+		if c.caller == peer || c.callee == peer {
+			return true
+		}
+	}
+	return false
+}
+
+// leaveQueuesLocked takes u out of every queue, as customer and as agent,
+// when its session ends (logout, disconnect, or a login elsewhere). It runs
+// before u's calls end, so that u is no agent any more when they do.
+func (a *app) leaveQueuesLocked(u *user, ob *outbox) {
+	qs := a.queues
+	if c := qs.customers[u]; c != nil {
+		a.removeCustomerLocked(c, ob)
+	}
+	if ag := qs.agents[u]; ag != nil {
+		for q := range ag.serving {
+			a.stopServingLocked(ag, q)
+		}
+	}
+	for _, ag := range qs.agents {
+		if ag.served != nil && ag.served.cust == u {
+			a.releaseServedLocked(ag) // its customer is gone before (or while) their call ends
+		}
+	}
+	a.settleQueuesLocked(ob)
+}
+
+// queueCallEndedLocked runs when a call or invite ends: an agent that
+// served the other side is free again, and an agent that was busy in it
+// may be; either may be given the next customer.
+func (a *app) queueCallEndedLocked(c *call, ob *outbox) {
+	qs := a.queues
+	for _, pair := range [2][2]*user{{c.caller, c.callee}, {c.callee, c.caller}} {
+		ag := qs.agents[pair[0]]
+		if ag == nil {
+			continue
+		}
+		if ag.served != nil && ag.served.cust == pair[1] {
+			a.releaseServedLocked(ag)
+		} else if ag.free() {
+			qs.stampIdle(ag)
+		}
+	}
+	a.settleQueuesLocked(ob)
+}
+
+// stopQueueTimersLocked disarms every assignment, hold and served timer
+// (at shutdown).
+func (a *app) stopQueueTimersLocked() {
+	for _, c := range a.queues.customers {
+		if c.as != nil {
+			c.as.timer.Stop()
+		}
+		for _, t := range c.holds {
+			t.Stop()
+		}
+	}
+	for _, ag := range a.queues.agents {
+		if ag.served != nil {
+			ag.served.timer.Stop()
+		}
+	}
+}
