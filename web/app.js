@@ -1101,7 +1101,8 @@
       $('queuing-position').textContent = '✓';
       $('queuing-title').textContent = queueName(desk.taken);
       $('queuing-text').textContent = 'An agent is taking your call…';
-      show('leave-queue', false);
+      $('leave-queue').textContent = 'Close';
+      show('leave-queue', true);
       return;
     }
     if (!w) return;
@@ -1111,6 +1112,7 @@
     $('queuing-title').textContent = info.position === 1 ? 'You are next in ' + queueName(info.queID)
       : info.position > 0 ? 'Number ' + info.position + ' in ' + queueName(info.queID) : 'Waiting in ' + queueName(info.queID);
     $('queuing-text').textContent = 'Waiting ' + duration(info.queuingTime);
+    $('leave-queue').textContent = 'Leave';
     show('leave-queue', true);
   }
 
@@ -1161,7 +1163,14 @@
     renderDesk();
   };
 
-  $('leave-queue').addEventListener('click', () => CRVideo_StopQueuing('leave'));
+  $('leave-queue').addEventListener('click', () => {
+    if (desk.taken) { // out of the queue already: an agent took the call but has not called (yet)
+      desk.taken = null;
+      renderDesk();
+      return;
+    }
+    CRVideo_StopQueuing('leave');
+  });
 
   CRVideo_QueuingInfoChanged.callback = (info) => {
     if (info.queID) {
@@ -1195,6 +1204,9 @@
     const d = $('assign-dialog');
     if (d.open) d.close();
   }
+
+  // The prompt is answered with its buttons only (not Escape).
+  $('assign-dialog').addEventListener('cancel', (e) => e.preventDefault());
 
   CRVideo_AutoAssignUser.callback = (u) => openAssign(u);
 
