@@ -43,6 +43,10 @@ var eventTypes = map[string]func() any{
 	protocol.EventDownOffer:                 newOf[protocol.DownOffer],
 	protocol.EventUpCandidate:               newOf[protocol.CandidateParams],
 	protocol.EventDownCandidate:             newOf[protocol.CandidateParams],
+	protocol.EventAutoAssignUser:            newOf[protocol.QueUser],
+	protocol.EventCancelAssignUser:          newOf[protocol.CancelAssignUser],
+	protocol.EventQueueStatusChanged:        newOf[protocol.QueStatus],
+	protocol.EventQueuingInfoChanged:        newOf[protocol.QueuingInfo],
 }
 
 func newOf[T any]() any { return new(T) }

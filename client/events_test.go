@@ -33,6 +33,10 @@ func eventSamples() []struct {
 		{protocol.EventUserLeftMeeting, &protocol.UserLeftMeeting{UserID: "b"}},
 		{protocol.EventMeetingStopped, &protocol.MeetingStopped{MeetID: 9}},
 		{protocol.EventMeetingDropped, &protocol.MeetingDropped{Reason: protocol.DropKickedOut}},
+		{protocol.EventAutoAssignUser, &protocol.QueUser{QueID: 1, UserID: "c", NickName: "C", QueuingTime: 12, UsrExtDat: "x"}},
+		{protocol.EventCancelAssignUser, &protocol.CancelAssignUser{QueID: 1, UserID: "c"}},
+		{protocol.EventQueueStatusChanged, &protocol.QueStatus{QueID: 2, AgentNum: 3, WaitNum: 4, SrvNum: 1}},
+		{protocol.EventQueuingInfoChanged, &protocol.QueuingInfo{QueID: 2, Position: 3, QueuingTime: 40}},
 		{protocol.EventLineOff, &protocol.LineOff{SdkEr: protocol.UserBeenKickout}},
 	}
 }
