@@ -3,6 +3,9 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/crvnode/crvnode/node"
 )
@@ -198,4 +201,43 @@ func TestBrowserGen2NotImplemented(t *testing.T) {
 		if (!err || err.code !== 8004 || err != 8004) throw new Error("CRVideo_Init without WebRTC: " + err);
 		if (await CRVideo_Init() !== 0) throw new Error("CRVideo_Init again");
 	})()`)
+}
+
+// gen2Token is a login JWT of the app acme for userID, expiring at exp.
+func gen2Token(t *testing.T, userID string, exp time.Time) string {
+	t.Helper()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"appID": "acme", "sub": userID, "exp": exp.Unix(),
+	}).SignedString([]byte("acme-secret"))
+	must(t, err)
+	return tok
+}
+
+// A session logged in with a token that expires within the node's
+// tokenWarning hears CRVideo_NotifyTokenWillExpire, and renews it with
+// CRVideo_UpdateToken; a token of another user is refused.
+func TestBrowserGen2Token(t *testing.T) {
+	needChromium(t)
+	n := startNode(t, "", node.FileConfig{})
+	site := webFor(t, n)
+	b := startBrowser(t)
+	p := b.sdkPage("web", site)
+	soon := gen2Token(t, "tok", time.Now().Add(30*time.Second)) // inside the default minute of warning
+	later := gen2Token(t, "tok", time.Now().Add(2*time.Hour))
+	other := gen2Token(t, "someone-else", time.Now().Add(2*time.Hour))
+	p.run(`(async () => {
+		await CRVideo_Init();
+		CRVideo_SetServerAddr(%s);
+		CRVideo_LoginByToken(%s, "Token user", "tok", "", "lt");
+		const [id, k] = await T.wait("LoginSuccess");
+		if (id !== "tok" || k !== "lt") throw new Error("LoginSuccess " + id);
+		const args = await T.wait("NotifyTokenWillExpire");
+		if (args.length !== 0) throw new Error("NotifyTokenWillExpire(" + args.join(", ") + ")");
+		CRVideo_UpdateToken(%s, "u1");
+		const [c1, k1] = await T.wait("UpdateTokenRslt");
+		if (c1 !== 0 || k1 !== "u1") throw new Error("UpdateTokenRslt " + c1 + " " + k1);
+		CRVideo_UpdateToken(%s, "u2");
+		const [c2, k2] = await T.wait("UpdateTokenRslt");
+		if (c2 === 0 || k2 !== "u2") throw new Error("UpdateTokenRslt for another user's token: " + c2);
+	})()`, site.server, soon, later, other)
 }
