@@ -83,6 +83,20 @@ func TestBrowserGen2Meeting(t *testing.T) {
 		// A change while the camera is open: the sender follows, no renegotiation.
 		CRVideo_SetVideoCfg({ maxbps: 800000 });
 		await T.until(() => sender.getParameters().encodings.some((e) => e.maxBitrate === 800000), 5000, "maxbps applied");
+		// A device that cannot be opened: OpenVideoFailed and OpenMicFailed
+		// with NotifyMediaError; the open ones stay.
+		await T.wait("AudioStatusChanged", (u, o, s) => u === "alice" && s === 3);
+		CRVideo_SetCamera("no-such-camera");
+		const [vc1, vd1, vid] = await T.wait("OpenVideoFailed");
+		if (vc1 !== CRVIDEOSDK_MEDIA_OPEN_FAILED || typeof vd1 !== "string" || vid !== 1) throw new Error("OpenVideoFailed " + vc1 + " " + vd1 + " " + vid);
+		await T.wait("NotifyMediaError", (c, src) => c === vc1 && src === "camera");
+		CRVideo_SetMic("no-such-mic");
+		const [mc] = await T.wait("OpenMicFailed");
+		if (mc !== CRVIDEOSDK_MEDIA_OPEN_FAILED) throw new Error("OpenMicFailed " + mc);
+		await T.wait("NotifyMediaError", (c, src) => c === mc && src === "mic");
+		CRVideo_SetCamera("");
+		CRVideo_SetMic("");
+		if (sender.track.readyState !== "live" || CRVideo_GetVideoStatus("alice") !== 3) throw new Error("the open camera was lost");
 	})()`)
 
 	// bob watches alice's camera and takes a picture of it.
