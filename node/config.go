@@ -54,8 +54,12 @@ type TURNConfig struct {
 	Host     string `yaml:"host"`
 }
 
-// DemoApp is the app served when the configuration names none.
-var DemoApp = signaling.AppConfig{ID: "demo", Secret: "demo"}
+// DemoApp is the app served when the configuration names none. Its two
+// queues give the demo's service desk something to show.
+var DemoApp = signaling.AppConfig{ID: "demo", Secret: "demo", Queue: signaling.QueueConfig{Queues: []signaling.QueueDef{
+	{ID: 1, Name: "Sales", Desc: "New contracts and quotes", Prio: 0},
+	{ID: 2, Name: "Support", Desc: "Help with an account or a device", Prio: 1},
+}}}
 
 // LoadConfigFile reads a YAML configuration file. Unknown keys are errors,
 // so that a misspelt setting is not silently ignored.
