@@ -134,6 +134,10 @@ func FuzzHandle(f *testing.F) {
 		`{"jsonrpc":"2.0","id":2,"method":"call","params":{"callID":"c","calledUserID":"bob","meetObj":{"ID":1}}}`,
 		`{"jsonrpc":"2.0","id":3,"method":"login","params":{"appID":"acme","appSecret":"","nickName":"n","userID":"u","userAuthCode":"a.b.c"}}`,
 		`{"jsonrpc":"2.0","method":"setDNDStatus","params":{"DNDStatus":1}}`,
+		`{"jsonrpc":"2.0","id":4,"method":"startService","params":{"queID":1,"priority":1000}}`,
+		`{"jsonrpc":"2.0","id":5,"method":"startQueuing","params":{"queID":2,"usrExtDat":"x"}}`,
+		`{"jsonrpc":"2.0","id":6,"method":"acceptAssignUser","params":{"queID":1,"userID":"fuzz"}}`,
+		`{"jsonrpc":"2.0","id":7,"method":"reqAssignUser"}`,
 		`[1,2]`, `null`, `{}`, `"x"`,
 	} {
 		f.Add([]byte(s))
@@ -143,7 +147,7 @@ func FuzzHandle(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer store.Close()
-	srv, err := New(Config{Apps: defaultTestApps(), Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := New(Config{Apps: queueApps(nil), Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -275,6 +276,7 @@ func TestQueuePriorities(t *testing.T) {
 	if st := eve.queueStatus(1); st != (protocol.QueStatus{QueID: 1, AgentNum: 2, WaitNum: 1, SrvNum: 1}) {
 		t.Fatalf("status %+v", st)
 	}
+	checkQueues(t, n.srv.apps["acme"])
 	if got := testutil.ToFloat64(n.srv.metrics.queue.assignments.WithLabelValues(assignRejected)); got != 1 {
 		t.Errorf("rejected assignments %v", got)
 	}
@@ -499,6 +501,7 @@ func TestQueueAcceptRacesLeaving(t *testing.T) {
 		default:
 			t.Fatalf("round %d: accept %v, stopQueuing %v", i, accept, stop)
 		}
+		checkQueues(t, n.srv.apps["acme"])
 		ag.ok(protocol.MethodLogout, nil, nil)
 		cu.ok(protocol.MethodLogout, nil, nil)
 	}
@@ -582,7 +585,9 @@ func TestQueueBadInput(t *testing.T) {
 	if dat := gary.queueDat(); len(dat.Queues) != 1 || dat.Queues[0].Name != "Desk" || dat.Statuses[0] != (protocol.QueStatus{QueID: 1}) {
 		t.Fatalf("globex %+v", dat)
 	}
+	checkQueues(t, n.srv.apps["acme"])
 	ann.ok(protocol.MethodAcceptAssignUser, assignParams(1, "cat"), nil) // still ann's to accept
+	checkQueues(t, n.srv.apps["acme"])
 }
 
 // An agent who logs off or is logged off by a login elsewhere leaves its
@@ -669,4 +674,117 @@ crvnode_queue_assignments_total{outcome="accepted"} 1
 	if got := testutil.ToFloat64(n.srv.metrics.queue.assignments.WithLabelValues(assignAccepted)); got != 1 {
 		t.Fatalf("accepted %v", got)
 	}
+}
+
+// checkQueues holds the queue state to its invariants: every customer in
+// its queue once, assignments linked both ways and one per agent and per
+// customer, agents serving what they were given, everyone online, and
+// what was last sent equal to the state.
+func checkQueues(t *testing.T, a *app) {
+	t.Helper()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	qs := a.queues
+	waiting := 0
+	for _, q := range qs.list {
+		for i, c := range q.waiting {
+			waiting++
+			if qs.customers[c.u] != c || c.q != q || c.shown != i+1 {
+				t.Errorf("queue %d: customer %s out of place (shown %d at %d)", q.info.QueID, c.u.id, c.shown, i+1)
+			}
+		}
+		if st := qs.statusLocked(q); st != q.shown {
+			t.Errorf("queue %d: status %+v, last sent %+v", q.info.QueID, st, q.shown)
+		}
+	}
+	if waiting != len(qs.customers) {
+		t.Errorf("%d customers, %d in queues", len(qs.customers), waiting)
+	}
+	for u, c := range qs.customers {
+		if u.sess == nil {
+			t.Errorf("customer %s is offline", u.id)
+		}
+		if as := c.as; as != nil {
+			if as.c != c || as.ag.as != as || qs.agents[as.ag.u] != as.ag {
+				t.Errorf("customer %s: assignment not linked", u.id)
+			} else if _, ok := as.ag.serving[c.q]; !ok {
+				t.Errorf("customer %s: assigned to %s, who does not serve queue %d", u.id, as.ag.u.id, c.q.info.QueID)
+			}
+		}
+	}
+	for u, ag := range qs.agents {
+		switch {
+		case u.sess == nil:
+			t.Errorf("agent %s is offline", u.id)
+		case len(ag.serving) == 0:
+			t.Errorf("agent %s serves nothing", u.id)
+		case ag.as != nil && (ag.as.ag != ag || ag.as.c.as != ag.as):
+			t.Errorf("agent %s: assignment not linked", u.id)
+		case ag.as != nil && ag.served != nil:
+			t.Errorf("agent %s holds an assignment while serving %s", u.id, ag.served.cust.id)
+		}
+		if ag.served != nil {
+			if _, ok := ag.serving[ag.served.q]; !ok {
+				t.Errorf("agent %s serves a customer of a queue it left", u.id)
+			}
+		}
+	}
+}
+
+// Agents and customers do everything at once; the state keeps its
+// invariants and is empty once they have all gone.
+func TestQueueConcurrentStress(t *testing.T) {
+	n := startQueueNode(t, nil)
+	app := n.srv.apps["acme"]
+	var clients []*wsClient
+	for i := 0; i < 4; i++ {
+		clients = append(clients, login(t, n, "agent"+string(rune('a'+i))))
+	}
+	for i := 0; i < 8; i++ {
+		clients = append(clients, login(t, n, "customer"+string(rune('a'+i))))
+	}
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			agentOf := i < 4
+			for step := 0; step < 40; step++ {
+				q := 1 + (i+step)%2
+				switch {
+				case agentOf && step%7 == 0:
+					c.rpc(protocol.MethodStopService, protocol.QueueIDParams{QueID: q})
+				case agentOf && step%5 == 0:
+					c.rpc(protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: step % 2})
+				case agentOf && step%3 == 0:
+					c.rpc(protocol.MethodStartService, protocol.StartServiceParams{QueID: q, Priority: i})
+				case agentOf:
+					res, e := c.rpc(protocol.MethodReqAssignUser, nil)
+					var qu protocol.QueUser
+					if e == nil && json.Unmarshal(res, &qu) == nil {
+						if step%2 == 0 {
+							c.rpc(protocol.MethodAcceptAssignUser, assignParams(qu.QueID, qu.UserID))
+						} else {
+							c.rpc(protocol.MethodRejectAssignUser, assignParams(qu.QueID, qu.UserID))
+						}
+					}
+				case step%4 == 3:
+					c.rpc(protocol.MethodStopQueuing, nil)
+				default:
+					c.rpc(protocol.MethodStartQueuing, protocol.StartQueuingParams{QueID: q})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	checkQueues(t, app)
+	for _, c := range clients {
+		c.conn.Close()
+	}
+	waitUntil(t, func() bool {
+		app.mu.Lock()
+		defer app.mu.Unlock()
+		return len(app.queues.agents) == 0 && len(app.queues.customers) == 0
+	})
+	checkQueues(t, app)
 }
