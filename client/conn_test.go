@@ -172,14 +172,28 @@ func TestDeadNodeDetected(t *testing.T) {
 }
 
 // TestPingKeepsAlive checks that a node that answers pings keeps an idle
-// connection open past the read timeout.
+// connection open past the read timeout. It waits for the pings the node
+// answered, not for a time, with an interval that leaves scheduling delays
+// on a loaded machine far from the read timeout's slack.
 func TestPingKeepsAlive(t *testing.T) {
+	const interval = 400 * time.Millisecond // read timeout 1 s
 	node := newFakeNode(t)
-	c, nc := node.dial(Options{PingInterval: 20 * time.Millisecond})
-	select {
-	case <-c.Done():
-		t.Fatal("idle connection ended although the node answered pings")
-	case <-time.After(300 * time.Millisecond): // six read timeouts
+	pings := make(chan struct{}, 64)
+	node.onPing = func() {
+		select {
+		case pings <- struct{}{}:
+		default:
+		}
+	}
+	c, nc := node.dial(Options{PingInterval: interval})
+	for range 3 { // 3 intervals: past the read timeout
+		select {
+		case <-c.Done():
+			t.Fatal("idle connection ended although the node answered pings")
+		case <-pings:
+		case <-time.After(testTimeout):
+			t.Fatal("no ping")
+		}
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- c.Do(testCtx(t), "alive", nil, nil) }()

@@ -28,7 +28,8 @@ type fakeNode struct {
 	t      *testing.T
 	srv    *httptest.Server
 	conns  chan *nodeConn
-	noRead bool // the node never reads, so it never answers pings
+	noRead bool   // the node never reads, so it never answers pings
+	onPing func() // if set, called for each ping the node answers
 
 	mu    sync.Mutex
 	all   []*nodeConn
@@ -66,6 +67,13 @@ func newFakeNode(t *testing.T) *fakeNode {
 		n.mu.Lock()
 		n.all = append(n.all, nc)
 		n.mu.Unlock()
+		if n.onPing != nil {
+			ws.SetPingHandler(func(data string) error {
+				n.onPing()
+				_ = ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+				return nil // as gorilla's own handler: a failed pong is the reader's to notice
+			})
+		}
 		if !n.noRead {
 			n.wg.Add(1)
 			go nc.readLoop(&n.wg)
