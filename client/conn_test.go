@@ -224,12 +224,18 @@ func TestCloseDropsQueuedEvents(t *testing.T) {
 	unblock := func() { releaseOnce.Do(func() { close(release) }) }
 	log := newEventLog()
 	node := newFakeNode(t)
-	c, nc := node.dial(Options{Handler: func(ev Event) { <-release; log.handler(ev) }})
+	entered := make(chan struct{}, 3)
+	c, nc := node.dial(Options{Handler: func(ev Event) { entered <- struct{}{}; <-release; log.handler(ev) }})
 	defer unblock() // on failure, before the cleanup's Close waits for the Handler
 	for i := range 3 {
 		nc.event("queued", i)
 	}
 	request(t, nc, "sync", func() error { return c.Do(testCtx(t), "sync", nil, nil) })
+	select { // the Handler holds the first event; the other two wait in the queue
+	case <-entered:
+	case <-time.After(testTimeout):
+		t.Fatal("the Handler was never called")
+	}
 	closed := make(chan struct{})
 	go func() { _ = c.Close(); close(closed) }()
 	select { // Close empties the queue at once; it does not wait for the Handler
