@@ -76,12 +76,9 @@ func TestBrowserDemo(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("incoming")),
 		chromedp.Click(chromedp.ID("incoming-accept")),
 	)
-	playing := func(uid string) string {
-		return `(() => { const v = document.querySelector('.tile[data-uid="` + uid + `"] video'); return v && v.videoWidth > 0 && !v.paused; })()`
-	}
-	poll(ada, "Grace's video", playing("grace"))
-	poll(grace, "Ada's video", playing("ada"))
-	poll(ada, "her own camera", playing("ada"))
+	poll(ada, "Grace's video", tilePlaying("grace"))
+	poll(grace, "Ada's video", tilePlaying("ada"))
+	poll(ada, "her own camera", tilePlaying("ada"))
 	poll(ada, "the call banner", `!document.getElementById("call-banner").hidden`)
 
 	// Chat, to everyone in the meeting and in private.
@@ -110,7 +107,7 @@ func TestBrowserDemo(t *testing.T) {
 	grace.run(`document.getElementById("dev-camera").dispatchEvent(new Event("change"))`)
 	poll(grace, "the other camera to be sent", `crvideo.peerConnections().up.getSenders().some((s) => s.track && s.track.kind === "video" && s.track.getSettings().deviceId === `+strconv.Quote(other)+`)`)
 	grace.do(chromedp.Click(chromedp.ID("devices-button")))
-	poll(ada, "Grace's video from her other camera", playing("grace"))
+	poll(ada, "Grace's video from her other camera", tilePlaying("grace"))
 
 	// A file from Ada to Grace.
 	file := filepath.Join(t.TempDir(), "Q3-roadmap.pdf")
@@ -146,4 +143,9 @@ func TestBrowserDemo(t *testing.T) {
 	grace.do(chromedp.Click(chromedp.ID("call-banner-hangup")))
 	poll(ada, "the end of the call", `document.getElementById("stage").hidden && document.getElementById("call-banner").hidden`)
 	poll(grace, "the end of the call", `document.getElementById("stage").hidden`)
+}
+
+// tilePlaying is a page expression: the demo's tile of uid shows playing video.
+func tilePlaying(uid string) string {
+	return `(() => { const v = document.querySelector('.tile[data-uid="` + uid + `"] video'); return v && v.videoWidth > 0 && !v.paused; })()`
 }

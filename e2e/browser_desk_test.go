@@ -201,11 +201,8 @@ func TestBrowserDeskDemo(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("incoming")),
 		chromedp.Click(chromedp.ID("incoming-accept")),
 	)
-	playing := func(uid string) string {
-		return `(() => { const v = document.querySelector('.tile[data-uid="` + uid + `"] video'); return v && v.videoWidth > 0 && !v.paused; })()`
-	}
-	poll(ada, "Grace's video", playing("grace"))
-	poll(grace, "Ada's video", playing("ada"))
+	poll(ada, "Grace's video", tilePlaying("grace"))
+	poll(grace, "Ada's video", tilePlaying("ada"))
 	poll(ada, "the meeting's title", `document.getElementById("meeting-subject").textContent === "Sales · Grace Hopper"`)
 	poll(grace, "the queue's box to go", `document.getElementById("queuing-box").hidden`)
 

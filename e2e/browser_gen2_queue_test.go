@@ -8,17 +8,6 @@ import (
 	"github.com/crvnode/crvnode/node"
 )
 
-// gen2QueueYAML gives the app acme two queues, as a node's configuration
-// file defines them.
-const gen2QueueYAML = `
-apps:
-  - id: acme
-    secret: acme-secret
-    queues:
-      - {id: 1, name: "Sales", desc: "New contracts", prio: 0}
-      - {id: 2, name: "Claims", desc: "", prio: 1}
-`
-
 // The queue component from pages: a customer queues and sees its place,
 // an agent serves the queue, is given the customer, accepts it and calls
 // it; the local queries (GetAllQueueInfo, GetQueuingInfo,
@@ -26,7 +15,7 @@ apps:
 func TestBrowserGen2Queues(t *testing.T) {
 	needChromium(t)
 	path := filepath.Join(t.TempDir(), "crvnode.yaml")
-	must(t, os.WriteFile(path, []byte(gen2QueueYAML), 0o600))
+	must(t, os.WriteFile(path, []byte(queueYAML), 0o600))
 	fc, err := node.LoadConfigFile(path)
 	must(t, err)
 	n := startMediaNode(t, fc)
