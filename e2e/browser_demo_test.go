@@ -129,15 +129,7 @@ func TestBrowserDemo(t *testing.T) {
 
 	// The screenshot, once the notifications have faded.
 	poll(ada, "quiet", `document.querySelectorAll(".toast").length === 0`)
-	png, err := chromedp.Run(ada.ctx, chromedp.CaptureScreenshot())
-	must(t, err)
-	if !bytes.HasPrefix(png, []byte("\x89PNG")) || len(png) < 20_000 {
-		t.Fatalf("screenshot: %d bytes", len(png))
-	}
-	if os.Getenv(screenshotEnv) == "1" {
-		must(t, os.WriteFile(filepath.Join("..", "docs", "demo.png"), png, 0o644))
-		t.Logf("wrote docs/demo.png (%d bytes)", len(png))
-	}
+	screenshot(t, ada, "demo.png")
 
 	// Grace hangs up: both leave the meeting.
 	grace.do(chromedp.Click(chromedp.ID("call-banner-hangup")))
@@ -148,4 +140,19 @@ func TestBrowserDemo(t *testing.T) {
 // tilePlaying is a page expression: the demo's tile of uid shows playing video.
 func tilePlaying(uid string) string {
 	return `(() => { const v = document.querySelector('.tile[data-uid="` + uid + `"] video'); return v && v.videoWidth > 0 && !v.paused; })()`
+}
+
+// screenshot takes a picture of p, checks it is one, and writes it to
+// docs/name when CRVNODE_UPDATE_SCREENSHOT=1.
+func screenshot(t *testing.T, p *page, name string) {
+	t.Helper()
+	png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+	must(t, err)
+	if !bytes.HasPrefix(png, []byte("\x89PNG")) || len(png) < 20_000 {
+		t.Fatalf("screenshot: %d bytes", len(png))
+	}
+	if os.Getenv(screenshotEnv) == "1" {
+		must(t, os.WriteFile(filepath.Join("..", "docs", name), png, 0o644))
+		t.Logf("wrote docs/%s (%d bytes)", name, len(png))
+	}
 }

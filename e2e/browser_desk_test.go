@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -221,15 +218,7 @@ func TestBrowserDeskDemo(t *testing.T) {
 	poll(ada, "with Grace", `document.getElementById("agent-title").textContent === "With Grace Hopper"`)
 
 	poll(ada, "quiet", `document.querySelectorAll(".toast").length === 0`)
-	png, err := chromedp.Run(ada.ctx, chromedp.CaptureScreenshot())
-	must(t, err)
-	if !bytes.HasPrefix(png, []byte("\x89PNG")) || len(png) < 20_000 {
-		t.Fatalf("screenshot: %d bytes", len(png))
-	}
-	if os.Getenv(screenshotEnv) == "1" {
-		must(t, os.WriteFile(filepath.Join("..", "docs", "desk.png"), png, 0o644))
-		t.Logf("wrote docs/desk.png (%d bytes)", len(png))
-	}
+	screenshot(t, ada, "desk.png")
 
 	// Ada pauses with do-not-disturb; Grace hangs up, both leave the
 	// meeting, and Ada is assigned nobody until she asks.
