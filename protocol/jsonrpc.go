@@ -13,6 +13,9 @@ const Version = "2.0"
 // Result or Error). Params and Result stay raw so that the receiver decodes
 // them into the type the method names.
 type Message struct {
+	// Seq numbers the messages the node sends a logged-in session
+	// (docs/protocol/resume.md); 0 (absent) on everything else.
+	Seq     uint64          `json:"seq,omitempty"`
 	JSONRPC string          `json:"jsonrpc"`
 	ID      json.RawMessage `json:"id,omitempty"`
 	Method  string          `json:"method,omitempty"`

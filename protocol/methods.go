@@ -41,6 +41,7 @@ var Methods = []string{
 	MethodCall, MethodAcceptCall, MethodRejectCall, MethodHungupCall,
 	MethodCallMoreParty, MethodClientInvite, MethodCancelCallMoreParty, MethodClientCancelInvite,
 	MethodKickout, MethodSendMeetingCustomMsg, MethodRefreshICEServers,
+	MethodResume, MethodRestartDown, MethodPing,
 }
 
 // LoginParams are the params of login. The authAcnt/authPswd/privAcnt/
@@ -88,6 +89,11 @@ type LoginResult struct {
 	NickName   string      `json:"nickName"`
 	AppID      string      `json:"appID"`
 	ICEServers []ICEServer `json:"iceServers"`
+	// ResumeToken and ResumeGraceMs let the client resume the session on
+	// a new connection (resume.go); absent when the node keeps no session
+	// past its connection.
+	ResumeToken   string `json:"resumeToken,omitempty"`
+	ResumeGraceMs int64  `json:"resumeGraceMs,omitempty"`
 }
 
 // ICEServersResult is the result of refreshIceServers.

@@ -1,0 +1,46 @@
+package protocol
+
+// Resume: a session that outlives its connection (docs/protocol/resume.md).
+const (
+	// MethodResume picks a session up on a new connection.
+	MethodResume = "resume"
+	// MethodRestartDown asks the node to restart ICE on the down connection.
+	MethodRestartDown = "restartDown"
+	// MethodPing is the application-level keepalive of clients that cannot
+	// send WebSocket pings; answered at once, logged in or not.
+	MethodPing = "ping"
+)
+
+// MaxResumeTokenLen bounds a resume token.
+const MaxResumeTokenLen = 128
+
+// ResumeParams are the params of resume.
+type ResumeParams struct {
+	Token   string `json:"token"`
+	AppID   string `json:"appID"`
+	UserID  UserID `json:"userID"`
+	LastSeq uint64 `json:"lastSeq"`
+}
+
+// ResumeResult is the result of resume, sent after the replayed messages.
+// Seq is that of the last message the node sent the session so far.
+type ResumeResult struct {
+	ResumeToken   string `json:"resumeToken"`
+	ResumeGraceMs int64  `json:"resumeGraceMs"`
+	Seq           uint64 `json:"seq"`
+}
+
+// NetStateChanged is the client-side event (not sent by the node) with
+// which both SDKs tell the app that the connection was lost or is back.
+const EventNetStateChanged = "netStateChanged"
+
+// Net states of EventNetStateChanged.
+const (
+	NetLost     = "lost"
+	NetRestored = "restored"
+)
+
+// NetState is the params of the client-side netStateChanged event.
+type NetState struct {
+	State string `json:"state"`
+}
