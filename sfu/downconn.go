@@ -114,7 +114,12 @@ func (p *Participant) offerDown() {
 		p.downAgain = true
 		return
 	}
-	offer, err := p.down.CreateOffer(nil)
+	var opts *webrtc.OfferOptions
+	if p.downRestart {
+		opts = &webrtc.OfferOptions{ICERestart: true}
+		p.downRestart = false
+	}
+	offer, err := p.down.CreateOffer(opts)
 	if err == nil {
 		err = p.down.SetLocalDescription(offer)
 	}
@@ -137,6 +142,19 @@ func (p *Participant) offerDown() {
 	p.ev.DownOffer(protocol.DownOffer{SDP: p.down.LocalDescription().SDP, Tracks: tracks})
 }
 
+// RestartDown offers the down connection again with new ICE credentials,
+// after its client lost the network for longer than ICE could ride out.
+// Without a down connection it does nothing. It does not block.
+func (p *Participant) RestartDown() {
+	p.post(func() {
+		if p.down == nil {
+			return
+		}
+		p.downRestart = true
+		p.offerDown() // or, if an offer waits for its answer, right after it
+	})
+}
+
 // closeDown ends every subscription and closes the down connection (the
 // peer left its room).
 func (p *Participant) closeDown() {
@@ -149,7 +167,7 @@ func (p *Participant) closeDown() {
 		p.down = nil
 		p.sfu.metrics.peers.WithLabelValues("down").Dec()
 	}
-	p.downOffering, p.downAgain, p.downCands, p.offered = false, false, nil, nil
+	p.downOffering, p.downAgain, p.downRestart, p.downCands, p.offered = false, false, false, nil, nil
 }
 
 // noteRefused records, from an answer the down connection could not take,

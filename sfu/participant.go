@@ -52,6 +52,7 @@ type Participant struct {
 	up, down     *webrtc.PeerConnection
 	downOffering bool // an offer waits for its answer
 	downAgain    bool // subscriptions changed meanwhile: offer again after it
+	downRestart  bool // the next offer restarts ICE (RestartDown)
 	downCands    []webrtc.ICECandidateInit
 	subs         map[pubKey]*DownTrack
 	noCodec      map[pubKey]*Publication // publications this client's answers cannot take: not offered again

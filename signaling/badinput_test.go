@@ -152,19 +152,20 @@ func FuzzHandle(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s := &session{srv: srv, log: srv.log, out: sendQueue{max: 16, wake: make(chan struct{}, 1)},
-			closing: make(chan struct{}), limiter: newBucket(1e9, 1e9)}
+		l := newLink(nil, 16, srv.metrics.slowClients)
+		s := newSession(srv, l, "fuzz", "")
+		s.limiter = newBucket(1e9, 1e9)
 		s.handle([]byte(`{"jsonrpc":"2.0","id":0,"method":"login","params":` +
 			`{"appID":"acme","appSecret":"` + md5Hex("acme-secret") + `","nickName":"F","userID":"fuzz"}}`))
-		s.out.drain()
+		l.out.drain()
 		s.handle(data)
-		for _, b := range s.out.drain() {
+		for _, b := range l.out.drain() {
 			var m protocol.Message
 			if json.Unmarshal(b, &m) != nil || m.JSONRPC != "2.0" {
 				t.Fatalf("bad answer %q to %q", b, data)
 			}
 		}
-		s.cleanup()
+		s.finish(protocol.ConnectionLost)
 		for _, a := range srv.apps {
 			a.stopTimers()
 		}

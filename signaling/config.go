@@ -42,6 +42,12 @@ type Limits struct {
 	LoginTimeout    time.Duration `yaml:"loginTimeout"`    // a connection not logged in by then is closed (1008); negative: never
 	MaxConnections  int           `yaml:"maxConnections"`  // open WebSocket connections; more are refused with HTTP 503; negative: no limit
 	TokenWarning    time.Duration `yaml:"tokenWarning"`    // notifyTokenWillExpire this long before a login JWT's exp
+	// ResumeGrace is how long a session whose connection was lost waits
+	// for its client to resume it (docs/protocol/resume.md); negative: a
+	// lost connection logs its user off at once.
+	ResumeGrace    time.Duration `yaml:"resumeGrace"`
+	ReplayMessages int           `yaml:"replayMessages"` // messages a session keeps for a resume
+	ReplayBytes    int           `yaml:"replayBytes"`    // and their bytes at most
 }
 
 // Config is everything the signaling server needs. The zero value of every
@@ -77,6 +83,9 @@ var DefaultLimits = Limits{
 	LoginTimeout:    10 * time.Second,
 	MaxConnections:  50000,
 	TokenWarning:    time.Minute,
+	ResumeGrace:     20 * time.Second,
+	ReplayMessages:  512,
+	ReplayBytes:     1 << 20,
 }
 
 // ErrConfig wraps every reason New refuses a Config.
@@ -112,6 +121,15 @@ func (c Config) withDefaults() Config {
 	}
 	if l.TokenWarning <= 0 {
 		l.TokenWarning = d.TokenWarning
+	}
+	if l.ResumeGrace == 0 {
+		l.ResumeGrace = d.ResumeGrace
+	}
+	if l.ReplayMessages <= 0 {
+		l.ReplayMessages = d.ReplayMessages
+	}
+	if l.ReplayBytes <= 0 {
+		l.ReplayBytes = d.ReplayBytes
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

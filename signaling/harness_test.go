@@ -44,7 +44,9 @@ func startNode(t *testing.T, dir string, tweak func(*Config)) *testNode {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	cfg := Config{Apps: defaultTestApps(), Store: store, Registerer: reg,
+	// A lost connection logs its user off at once here, as in every test
+	// of what that does; resume_test.go tests the grace window.
+	cfg := Config{Apps: defaultTestApps(), Store: store, Registerer: reg, Limits: Limits{ResumeGrace: -1},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if tweak != nil {
 		tweak(&cfg)

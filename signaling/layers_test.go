@@ -45,7 +45,7 @@ func TestLayersAgree(t *testing.T) {
 		// ### `name`, or ### `name` (method) / (event) for a name that is both.
 		heading := regexp.MustCompile("(?m)^### `([A-Za-z]+)`(?: \\((method|event)\\))?$")
 		docMethods, docEvents := map[string]bool{}, map[string]bool{}
-		for _, page := range []string{"signaling.md", "media.md", "queues.md"} {
+		for _, page := range []string{"signaling.md", "media.md", "queues.md", "resume.md"} {
 			for _, h := range heading.FindAllStringSubmatch(read(t, "../docs/protocol", page), -1) {
 				name, kind := h[1], h[2]
 				switch {

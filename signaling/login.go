@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/crvnode/crvnode/protocol"
 )
 
@@ -81,6 +79,7 @@ func (s *session) enter(a *app, userID protocol.UserID, nick string) (any, *prot
 		a.logoffLocked(u, &ob)
 		ob.add(kicked, protocol.EventLineOff, protocol.LineOff{SdkEr: protocol.UserBeenKickout})
 	}
+	tok := s.startNumbering(a.cfg.ID, userID)
 	u.sess = s
 	s.app, s.user = a, u
 	if media := s.srv.cfg.Media; media != nil {
@@ -94,9 +93,13 @@ func (s *session) enter(a *app, userID protocol.UserID, nick string) (any, *prot
 	a.mu.Unlock()
 	ob.flush()
 	if kicked != nil {
-		kicked.close(websocket.CloseNormalClosure, "logged in elsewhere")
+		kicked.finish(protocol.UserBeenKickout) // on its connection, or waiting for a resume
 	}
-	return protocol.LoginResult{UserID: userID, NickName: nick, AppID: a.cfg.ID, ICEServers: s.iceServers(a, userID)}, nil
+	res := protocol.LoginResult{UserID: userID, NickName: nick, AppID: a.cfg.ID, ICEServers: s.iceServers(a, userID), ResumeToken: tok}
+	if tok != "" {
+		res.ResumeGraceMs = s.srv.cfg.Limits.ResumeGrace.Milliseconds()
+	}
+	return res, nil
 }
 
 // iceServers mints the ICE servers (TURN credentials) for a user.
@@ -142,22 +145,6 @@ func (s *session) logout(*protocol.Empty) (any, *protocol.Error) {
 	s.anonSince = time.Now() // the login time starts again
 	a.mu.Unlock()
 	ob.flush()
+	s.stopNumbering()
 	return nil, nil
-}
-
-// cleanup runs when the socket has closed: the user goes offline as if it
-// had logged out, unless a newer session took it over.
-func (s *session) cleanup() {
-	s.close(websocket.CloseNormalClosure, "")
-	if a := s.app; a != nil {
-		var ob outbox
-		a.mu.Lock()
-		delete(a.watchers, s)
-		if u := s.user; u != nil && u.sess == s {
-			a.logoffLocked(u, &ob)
-		}
-		a.mu.Unlock()
-		ob.flush()
-	}
-	s.srv.forget(s)
 }

@@ -27,6 +27,9 @@ type MediaPeer interface {
 	Leave()
 	SetSending(source protocol.Source, on bool)
 	Watch(publisher protocol.UserID, source protocol.Source, maxHeight int, on bool)
+	// RestartDown offers the down connection again with new ICE
+	// credentials (restartDown, after a resume).
+	RestartDown()
 	Close()
 }
 

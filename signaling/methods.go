@@ -70,12 +70,16 @@ func protocolMethods() map[string]method {
 		protocol.MethodReqAssignUser:         {fn: with((*session).reqAssignUser)},
 		protocol.MethodAcceptAssignUser:      {fn: with((*session).acceptAssignUser)},
 		protocol.MethodRejectAssignUser:      {fn: with((*session).rejectAssignUser)},
+		// resume and keepalive (resume.go)
+		protocol.MethodResume: {fn: with((*session).resume), anonymous: true, unnumbered: true},
+		protocol.MethodPing:   {fn: with(ping), anonymous: true, unnumbered: true},
 		// media: ICE servers, negotiation and controls (login.go, media.go, mediactl.go)
 		protocol.MethodRefreshICEServers:  {fn: with((*session).refreshICEServers)},
 		protocol.MethodUpOffer:            {fn: with((*session).upOffer)},
 		protocol.MethodUpCandidate:        {fn: with((*session).upCandidate)},
 		protocol.MethodDownAnswer:         {fn: with((*session).downAnswer)},
 		protocol.MethodDownCandidate:      {fn: with((*session).downCandidate)},
+		protocol.MethodRestartDown:        {fn: with((*session).restartDown)},
 		protocol.MethodOpenMic:            {fn: with((*session).openMic)},
 		protocol.MethodCloseMic:           {fn: with((*session).closeMic)},
 		protocol.MethodOpenVideo:          {fn: with((*session).openVideo)},

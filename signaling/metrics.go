@@ -18,6 +18,7 @@ type metrics struct {
 	oversized   prometheus.Counter
 	abuseCloses prometheus.Counter
 	refused     *prometheus.CounterVec
+	resumes     *prometheus.CounterVec
 	queue       queueMetrics // queue_metrics.go
 }
 
@@ -49,6 +50,10 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "crvnode_connections_refused_total", Help: "WebSocket connections refused or closed before a login, by reason (max_connections, login_timeout).",
 		}, []string{"reason"}),
+		resumes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "crvnode_resumes_total",
+			Help: "Resume attempts and sessions that waited for one in vain, by outcome (resumed, expired, overflow, kicked, reused, unknown, restarted, mismatch, bad_seq, too_old, busy).",
+		}, []string{"outcome"}),
 	}
 	gauge := func(name, help string, f func(*app) int) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
@@ -62,13 +67,20 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 		})
 	}
 	collectors := []prometheus.Collector{
-		m.requests, m.calls, m.slowClients, m.oversized, m.abuseCloses, m.refused,
+		m.requests, m.calls, m.slowClients, m.oversized, m.abuseCloses, m.refused, m.resumes,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "crvnode_sessions_waiting_resume", Help: "Sessions whose connection was lost, waiting for a resume.",
+		}, func() float64 {
+			srv.mu.Lock()
+			defer srv.mu.Unlock()
+			return float64(len(srv.detached))
+		}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "crvnode_connections", Help: "Open WebSocket connections.",
 		}, func() float64 {
 			srv.mu.Lock()
 			defer srv.mu.Unlock()
-			return float64(len(srv.sessions))
+			return float64(len(srv.links))
 		}),
 		gauge("crvnode_sessions", "Logged-in users.", func(a *app) int {
 			n := 0

@@ -29,9 +29,12 @@ type Server struct {
 	metrics  *metrics
 	upgrader websocket.Upgrader
 
+	tokens *tokens // of sessions that can be resumed (resume.go)
+
 	mu        sync.Mutex
-	sessions  map[*session]struct{}
-	upgrading int // handshakes under way: they hold a place under MaxConnections
+	links     map[*link]struct{}    // open connections
+	detached  map[*session]struct{} // sessions waiting for a resume
+	upgrading int                   // handshakes under way: they hold a place under MaxConnections
 	closed    bool
 	wg        sync.WaitGroup
 }
@@ -41,8 +44,9 @@ type Server struct {
 type handlerFunc func(s *session, params json.RawMessage) (any, *protocol.Error)
 
 type method struct {
-	fn        handlerFunc
-	anonymous bool // may be called before login
+	fn         handlerFunc
+	anonymous  bool // may be called before login
+	unnumbered bool // answered outside the session's numbered messages (ping, resume)
 }
 
 // New builds a server from cfg and loads every app's users and meetings
@@ -57,7 +61,9 @@ func New(cfg Config) (*Server, error) {
 		log:      cfg.Logger,
 		store:    cfg.Store,
 		apps:     map[string]*app{},
-		sessions: map[*session]struct{}{},
+		tokens:   newTokens(),
+		links:    map[*link]struct{}{},
+		detached: map[*session]struct{}{},
 	}
 	var err error
 	if srv.metrics, err = newMetrics(cfg.Registerer, srv); err != nil {
@@ -101,7 +107,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	srv.mu.Lock()
 	closed := srv.closed
 	limit := srv.cfg.Limits.MaxConnections
-	full := limit > 0 && len(srv.sessions)+srv.upgrading >= limit
+	full := limit > 0 && len(srv.links)+srv.upgrading >= limit
 	if !closed && !full {
 		srv.upgrading++
 	}
@@ -123,7 +129,8 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		srv.mu.Unlock()
 		return // the upgrader has answered the client
 	}
-	s := newSession(srv, conn, srv.baseURL(r))
+	l := newLink(conn, srv.cfg.Limits.SendQueue, srv.metrics.slowClients)
+	s := newSession(srv, l, conn.RemoteAddr().String(), srv.baseURL(r))
 	srv.mu.Lock()
 	srv.upgrading--
 	if srv.closed { // Shutdown began during the handshake: say so, as to everyone else
@@ -134,11 +141,11 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		conn.Close()
 		return
 	}
-	srv.sessions[s] = struct{}{}
+	srv.links[l] = struct{}{}
 	srv.wg.Add(2)
 	srv.mu.Unlock()
-	go func() { defer srv.wg.Done(); s.writeLoop() }()
-	go func() { defer srv.wg.Done(); s.readLoop() }()
+	go func() { defer srv.wg.Done(); l.writeLoop() }()
+	go func() { defer srv.wg.Done(); defer srv.forget(l); l.readLoop(s) }()
 }
 
 func (srv *Server) baseURL(r *http.Request) string {
@@ -152,10 +159,27 @@ func (srv *Server) baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-func (srv *Server) forget(s *session) {
+func (srv *Server) forget(l *link) {
 	srv.mu.Lock()
-	delete(srv.sessions, s)
+	delete(srv.links, l)
 	srv.mu.Unlock()
+}
+
+// waiting notes whether s waits for a resume.
+func (srv *Server) waiting(s *session, on bool) {
+	srv.mu.Lock()
+	if on {
+		srv.detached[s] = struct{}{}
+	} else {
+		delete(srv.detached, s)
+	}
+	srv.mu.Unlock()
+}
+
+func (srv *Server) isClosed() bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.closed
 }
 
 // Shutdown stops accepting connections, tells every connected client that
@@ -164,23 +188,30 @@ func (srv *Server) forget(s *session) {
 func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.mu.Lock()
 	srv.closed = true
-	all := make([]*session, 0, len(srv.sessions))
-	for s := range srv.sessions {
-		all = append(all, s)
+	all := make([]*link, 0, len(srv.links))
+	for l := range srv.links {
+		all = append(all, l)
+	}
+	waiting := make([]*session, 0, len(srv.detached))
+	for s := range srv.detached {
+		waiting = append(waiting, s)
 	}
 	srv.mu.Unlock()
 	bye := srv.goodbye()
-	for _, s := range all {
-		s.send(bye)
-		s.close(websocket.CloseGoingAway, "node shutting down")
+	for _, l := range all {
+		l.push(bye)
+		l.close(websocket.CloseGoingAway, "node shutting down", true)
+	}
+	for _, s := range waiting {
+		s.finish(protocol.ForcedCloseConnection)
 	}
 	done := make(chan struct{})
 	go func() { srv.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
-		for _, s := range all {
-			s.conn.Close()
+		for _, l := range all {
+			l.conn.Close()
 		}
 		return ctx.Err()
 	}

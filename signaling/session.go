@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crvnode/crvnode/protocol"
 )
@@ -21,84 +23,85 @@ const (
 	pingPeriod = 25 * time.Second
 )
 
-// session is one WebSocket connection. Its reader goroutine owns app and
-// user (set at login) and handles requests one at a time; its writer
-// goroutine owns the socket's write side. Other goroutines reach a session
-// only through send, which never blocks.
-type session struct {
-	srv     *Server
-	conn    *websocket.Conn
-	log     *slog.Logger
-	baseURL string
-
+// link is one WebSocket connection. Its writer goroutine owns the socket's
+// write side; its reader goroutine reads requests and hands them to the
+// session the connection carries. Other goroutines reach a link only
+// through push, which never blocks.
+type link struct {
+	conn      *websocket.Conn
 	out       sendQueue
 	closing   chan struct{}
 	closeOnce sync.Once
 	closeCode int
 	closeText string
-
-	// Owned by the reader goroutine.
-	app       *app
-	user      *user
-	limiter   bucket
-	anonSince time.Time // when the connection opened or last logged out
+	forCause  bool          // set with closing: the node ended the connection, no resume
+	done      chan struct{} // closed when the reader has finished with the connection
+	slow      prometheus.Counter
 }
 
-func newSession(srv *Server, conn *websocket.Conn, baseURL string) *session {
-	l := srv.cfg.Limits
-	return &session{
-		srv:       srv,
-		conn:      conn,
-		log:       srv.log.With("remote", conn.RemoteAddr().String()),
-		baseURL:   baseURL,
-		out:       sendQueue{max: l.SendQueue, wake: make(chan struct{}, 1)},
-		closing:   make(chan struct{}),
-		limiter:   newBucket(l.Rate, l.Burst),
-		anonSince: time.Now(),
+func newLink(conn *websocket.Conn, queue int, slow prometheus.Counter) *link {
+	return &link{
+		conn:    conn,
+		slow:    slow,
+		out:     sendQueue{max: queue, wake: make(chan struct{}, 1)},
+		closing: make(chan struct{}),
+		done:    make(chan struct{}),
 	}
 }
 
-// send queues a message for the writer. A client that lets its queue fill
-// up is too slow to be served and is disconnected rather than slowing
-// anyone else.
-func (s *session) send(b []byte) {
+// push queues a message for the writer. A client that lets its queue fill
+// up is too slow to be served: its connection is closed rather than
+// slowing anyone else (its session may still be resumed).
+func (l *link) push(b []byte) {
 	select {
-	case <-s.closing:
+	case <-l.closing:
 		return
 	default:
 	}
-	if !s.out.push(b) {
-		s.srv.metrics.slowClients.Inc()
-		s.close(websocket.CloseTryAgainLater, "client too slow")
+	if !l.out.push(b) {
+		l.slow.Inc()
+		l.close(websocket.CloseTryAgainLater, "client too slow", false)
 	}
 }
 
 // close asks the writer to flush what is queued, send a close frame and
-// close the socket, which ends the reader too.
-func (s *session) close(code int, text string) {
-	s.closeOnce.Do(func() {
-		s.closeCode, s.closeText = code, text
-		close(s.closing)
+// close the socket, which ends the reader too. forCause says the node ends
+// the session with the connection (abuse, shutdown, a login elsewhere).
+func (l *link) close(code int, text string, forCause bool) {
+	l.closeOnce.Do(func() {
+		l.closeCode, l.closeText, l.forCause = code, text, forCause
+		close(l.closing)
 	})
 }
 
-func (s *session) writeLoop() {
+// endedForCause reports whether the node closed the link for cause. Read
+// only after the reader finished (the close happened before).
+func (l *link) endedForCause() bool {
+	select {
+	case <-l.closing:
+		return l.forCause
+	default:
+		return false
+	}
+}
+
+func (l *link) writeLoop() {
 	ping := time.NewTicker(pingPeriod)
 	defer ping.Stop()
-	defer s.conn.Close()
+	defer l.conn.Close()
 	for {
 		select {
-		case <-s.out.wake:
-			if s.flush() != nil {
+		case <-l.out.wake:
+			if l.flush() != nil {
 				return
 			}
 		case <-ping.C:
-			if s.write(websocket.PingMessage, nil) != nil {
+			if l.write(websocket.PingMessage, nil) != nil {
 				return
 			}
-		case <-s.closing:
-			if s.flush() == nil {
-				_ = s.write(websocket.CloseMessage, websocket.FormatCloseMessage(s.closeCode, s.closeText))
+		case <-l.closing:
+			if l.flush() == nil {
+				_ = l.write(websocket.CloseMessage, websocket.FormatCloseMessage(l.closeCode, l.closeText))
 			}
 			return
 		}
@@ -106,37 +109,147 @@ func (s *session) writeLoop() {
 }
 
 // flush writes every queued message.
-func (s *session) flush() error {
-	for _, b := range s.out.drain() {
-		if err := s.write(websocket.TextMessage, b); err != nil {
+func (l *link) flush() error {
+	for _, b := range l.out.drain() {
+		if err := l.write(websocket.TextMessage, b); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *session) write(kind int, b []byte) error {
-	_ = s.conn.SetWriteDeadline(time.Now().Add(writeWait))
-	return s.conn.WriteMessage(kind, b)
+func (l *link) write(kind int, b []byte) error {
+	_ = l.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	return l.conn.WriteMessage(kind, b)
 }
 
-// readLoop handles requests until the socket closes, then cleans up the
-// session's user, calls and meeting.
-func (s *session) readLoop() {
-	defer s.cleanup()
-	s.conn.SetReadLimit(s.srv.cfg.Limits.MaxMessageBytes)
-	_ = s.conn.SetReadDeadline(s.readDeadline())
-	s.conn.SetPongHandler(func(string) error { return s.conn.SetReadDeadline(s.readDeadline()) })
+// session is one login and what it takes part in. It lives on one
+// connection at a time: from the connection it logged in on, it may move
+// to another by a resume (resume.go), and between the two it waits, for
+// the grace window, on none. The reader goroutine of its current
+// connection owns app, user, limiter and anonSince and handles requests
+// one at a time; other goroutines reach a session only through send,
+// which never blocks.
+type session struct {
+	srv     *Server
+	log     *slog.Logger
+	baseURL string
+
+	mu       sync.Mutex
+	link     *link  // the connection; nil while the session waits for a resume
+	numbered bool   // logged in: messages carry seq and are kept for a resume
+	seq      uint64 // of the last message sent
+	replay   replay
+	token    string      // the current resume token, "" when none
+	grace    *time.Timer // running while the session waits for a resume
+	graceGen int         // tells a stale grace timer from the current one
+	ended    bool        // over: sends nothing, resumes nothing
+	handoff  *session    // a resume on this connection took that session over
+	handing  bool        // a resume is moving the session to a new connection
+	resumed  uint64      // seq up to which that resume replayed
+
+	// Owned by the reader goroutine of the session's connection.
+	app       *app
+	user      *user
+	limiter   bucket
+	anonSince time.Time // when the connection opened or last logged out
+}
+
+func newSession(srv *Server, l *link, remote, baseURL string) *session {
+	lim := srv.cfg.Limits
+	return &session{
+		srv:       srv,
+		link:      l,
+		log:       srv.log.With("remote", remote),
+		baseURL:   baseURL,
+		replay:    replay{maxMsgs: lim.ReplayMessages, maxBytes: lim.ReplayBytes},
+		limiter:   newBucket(lim.Rate, lim.Burst),
+		anonSince: time.Now(),
+	}
+}
+
+// send sends the session a message (an event or a response). Once logged
+// in, every message is numbered and kept in the replay buffer; while the
+// session waits for a resume it goes only there, and a buffer that would
+// overflow ends the session.
+func (s *session) send(b []byte) {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	if s.numbered {
+		s.seq++
+		b = withSeq(b, s.seq)
+		if !s.replay.add(s.seq, b, s.link != nil) {
+			s.mu.Unlock()
+			s.srv.metrics.resumes.WithLabelValues("overflow").Inc()
+			go s.finish(protocol.ConnectionLost)
+			return
+		}
+	}
+	if s.link != nil {
+		s.link.push(b)
+	}
+	s.mu.Unlock()
+}
+
+// sendRaw sends a message outside the numbered stream (the answers to
+// ping and resume) on the current connection, if any.
+func (s *session) sendRaw(b []byte) {
+	s.mu.Lock()
+	if s.link != nil && !s.ended {
+		s.link.push(b)
+	}
+	s.mu.Unlock()
+}
+
+// withSeq puts "seq" first in an encoded message object.
+func withSeq(b []byte, seq uint64) []byte {
+	out := make([]byte, 0, len(b)+24)
+	out = append(out, `{"seq":`...)
+	out = strconv.AppendUint(out, seq, 10)
+	out = append(out, ',')
+	return append(out, b[1:]...)
+}
+
+// closeLink closes the session's connection, if it has one, for cause:
+// the session ends with it.
+func (s *session) closeLink(code int, text string) {
+	s.mu.Lock()
+	l := s.link
+	s.mu.Unlock()
+	if l != nil {
+		l.close(code, text, true)
+	}
+}
+
+// readLoop reads the connection's requests and has its session handle
+// them one at a time until the socket closes; then the session waits for
+// a resume, or ends (connEnded). A resume moves the connection to the
+// session it resumed.
+func (l *link) readLoop(s *session) {
+	var err error
+	defer func() {
+		s.connEnded(l, err)
+		close(l.done)
+	}()
+	l.conn.SetReadLimit(s.srv.cfg.Limits.MaxMessageBytes)
+	_ = l.conn.SetReadDeadline(s.readDeadline())
+	l.conn.SetPongHandler(func(string) error { return l.conn.SetReadDeadline(s.readDeadline()) })
 	for {
-		kind, data, err := s.conn.ReadMessage()
+		var kind int
+		var data []byte
+		kind, data, err = l.conn.ReadMessage()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				s.srv.metrics.oversized.Inc()
+				l.close(websocket.CloseMessageTooBig, "", true)
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() && s.loginOverdue() {
 				s.srv.metrics.refused.WithLabelValues("login_timeout").Inc()
-				s.close(websocket.ClosePolicyViolation, "login timeout")
+				l.close(websocket.ClosePolicyViolation, "login timeout", true)
 			}
 			return
 		}
@@ -144,7 +257,12 @@ func (s *session) readLoop() {
 			data = []byte(`"binary"`) // refused as not a request object, after the rate limit
 		}
 		s.handle(data)
-		_ = s.conn.SetReadDeadline(s.readDeadline()) // after handling: a login or logout moves it
+		if next := s.takeHandoff(); next != nil {
+			next.attach(l)
+			s = next
+			l.conn.SetPongHandler(func(string) error { return l.conn.SetReadDeadline(s.readDeadline()) })
+		}
+		_ = l.conn.SetReadDeadline(s.readDeadline()) // after handling: a login or logout moves it
 	}
 }
 
@@ -174,7 +292,7 @@ func (s *session) handle(data []byte) {
 	ok, abuse := s.limiter.allow(time.Now())
 	if abuse {
 		s.srv.metrics.abuseCloses.Inc()
-		s.close(websocket.ClosePolicyViolation, "request rate abuse")
+		s.closeLink(websocket.ClosePolicyViolation, "request rate abuse")
 		return
 	}
 	var m protocol.Message
@@ -205,6 +323,12 @@ func (s *session) handle(data []byte) {
 	}
 	res, e := s.dispatch(m.Method, m.Params)
 	s.srv.metrics.request(label, protocol.CodeOf(errOrNil(e)))
+	if s.srv.methods[m.Method].unnumbered {
+		if b := encodeReply(m.ID, res, e); b != nil {
+			s.sendRaw(b)
+		}
+		return
+	}
 	s.reply(m.ID, res, e)
 }
 
@@ -237,15 +361,23 @@ func (s *session) dispatch(method string, params json.RawMessage) (res any, e *p
 // reply answers a request; requests without an id (notifications) get no
 // answer, as JSON-RPC specifies, unless the id could not be read at all.
 func (s *session) reply(id json.RawMessage, res any, e *protocol.Error) {
+	if b := encodeReply(id, res, e); b != nil {
+		s.send(b)
+	}
+}
+
+// encodeReply encodes the answer to a request, or nil for a notification
+// that gets none.
+func encodeReply(id json.RawMessage, res any, e *protocol.Error) []byte {
 	var m *protocol.Message
 	switch {
 	case e != nil:
 		if len(id) == 0 && e.Code != protocol.RPCParseError && e.Code != protocol.RPCInvalidRequest {
-			return
+			return nil
 		}
 		m = protocol.NewError(id, e)
 	case len(id) == 0:
-		return
+		return nil
 	default:
 		if res == nil {
 			res = protocol.Empty{}
@@ -256,7 +388,7 @@ func (s *session) reply(id json.RawMessage, res any, e *protocol.Error) {
 		}
 	}
 	b, _ := json.Marshal(m)
-	s.send(b)
+	return b
 }
 
 // bucket is a token bucket: rate tokens per second up to burst. Requests
