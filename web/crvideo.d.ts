@@ -293,6 +293,8 @@ declare const CRVideo_LoginSuccess: CRVideoCallback<(userID: string, cookie: str
 declare const CRVideo_LoginFail: CRVideoCallback<(sdkEr: number, cookie: string) => void>;
 /** The session ended: 10 logged in elsewhere, 206 node shutting down, 207 connection lost. */
 declare const CRVideo_LineOff: CRVideoCallback<(sdkEr: number) => void>;
+/** crvnode's: the connection to the node was lost and the SDK resumes the session (0), or it is back (10). A session not resumed within the node's grace window ends with CRVideo_LineOff(207). */
+declare const CRVideo_NetStateChanged: CRVideoCallback<(level: number) => void>;
 declare const CRVideo_UpdateTokenRslt: CRVideoCallback<(sdkEr: number, cookie: string) => void>;
 /** The token of the session expires soon (the node's tokenWarning before): call CRVideo_UpdateToken. */
 declare const CRVideo_NotifyTokenWillExpire: CRVideoCallback<() => void>;

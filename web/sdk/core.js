@@ -128,7 +128,7 @@
   }
 
   [
-    'LoginSuccess', 'LoginFail', 'LineOff',
+    'LoginSuccess', 'LoginFail', 'LineOff', 'NetStateChanged',
     'SetDNDStatusSuccess', 'SetDNDStatusFail',
     'GetUserStatusSuccess', 'GetUserStatusFail', 'StartUserStatusNotifyRslt',
     'StopUserStatusNotifyRslt', 'NotifyUserStatus',
@@ -232,20 +232,128 @@
       return openSocket(urls[i++]).catch(next);
     }
     return next(rpcError(ERR.CREATE_CONN_FAILED)).then(function (ws) {
-      var c = { ws: ws, nextID: 1, pending: {} };
-      conn = c;
-      ws.onmessage = function (e) { onMessage(c, e.data); };
-      ws.onclose = function () { onClose(c); };
-      ws.onerror = function () { /* onclose follows */ };
-      return c;
+      return adopt(ws, 1, {});
     });
   }
+
+  // adopt makes ws the connection, with the request ids and pending
+  // requests it carries on (a resumed session keeps those of the lost one).
+  function adopt(ws, nextID, pending) {
+    var c = { ws: ws, nextID: nextID, pending: pending, lastRecv: Date.now(), lastSent: Date.now(), beat: null };
+    conn = c;
+    ws.onmessage = function (e) { c.lastRecv = Date.now(); onMessage(c, e.data); };
+    ws.onclose = function () { onClose(c); };
+    ws.onerror = function () { /* onclose follows */ };
+    // Heartbeat (resume.md): a browser cannot send WebSocket pings, so a
+    // logged-in connection sends ping after 2 s without traffic and takes
+    // the connection for lost after 6 s without a message from the node.
+    c.beat = setInterval(function () {
+      if (c !== conn) { clearInterval(c.beat); return; }
+      if (!sess || !sess.loggedIn) return;
+      var now = Date.now();
+      if (now - c.lastRecv >= HEARTBEAT_LOST) {
+        c.ws.onmessage = c.ws.onclose = c.ws.onerror = null;
+        try { c.ws.close(4001, 'keepalive unanswered'); } catch (e) { /* ignore */ }
+        onClose(c);
+      } else if (now - c.lastRecv >= HEARTBEAT_IDLE && now - c.lastSent >= HEARTBEAT_IDLE) {
+        rpc('ping').catch(function () { /* the loss is handled by onClose */ });
+      }
+    }, 500);
+    return c;
+  }
+
+  var HEARTBEAT_IDLE = 2000, HEARTBEAT_LOST = 6000;
+
+  // resumable tells whether a lost connection leaves a session to resume.
+  function resumable(s) {
+    return s && s.loggedIn && !s.lineOff && !s.loggingOut && s.resumeToken && s.resumeGraceMs > 0;
+  }
+
+  // lost keeps the session of a lost connection and resumes it on a new one
+  // (docs/protocol/resume.md): backoff 250 ms → 2 s with ±25 % jitter while
+  // the grace window lasts; the pending requests not answered in the replay
+  // are sent again with their ids.
+  function lost(c, s) {
+    conn = null;
+    clearInterval(c.beat);
+    Object.keys(c.pending).forEach(function (id) { clearTimeout(c.pending[id].timer); });
+    var deadline = Date.now() + s.resumeGraceMs, delay = 250;
+    var pending = c.pending, nextID = c.nextID;
+    fire('NetStateChanged', 0);
+    function giveUp(code) {
+      if (sess !== s) return;
+      if (conn) closeSocket(conn);
+      failPending({ pending: pending }, ERR.CONNECTIONLOST);
+      endSession();
+      fire('LineOff', code === 10 ? 10 : ERR.CONNECTIONLOST);
+    }
+    function attempt() {
+      if (sess !== s) return;
+      if (Date.now() >= deadline) { giveUp(ERR.CONNECTIONLOST); return; }
+      var url = wsURLs()[0];
+      openSocket(url).then(function (ws) {
+        if (sess !== s) { try { ws.close(1000); } catch (e) { /* ignore */ } return null; }
+        var nc = adopt(ws, nextID, pending);
+        return rpc('resume', { token: s.resumeToken, appID: s.appID, userID: s.userID, lastSeq: s.lastSeq }).then(function (res) {
+          if (sess !== s || conn !== nc) return;
+          s.resumeToken = str(res.resumeToken);
+          if (typeof res.resumeGraceMs === 'number') s.resumeGraceMs = res.resumeGraceMs;
+          fire('NetStateChanged', 10);
+          Object.keys(nc.pending).forEach(function (id) {
+            var p = nc.pending[id];
+            if (p.method === 'ping') { delete nc.pending[id]; clearTimeout(p.timer); p.resolve({}); return; }
+            resend(nc, Number(id), p);
+          });
+          if (typeof media.restartFailed === 'function') media.restartFailed();
+        }, function (err) {
+          if (sess !== s) return;
+          var code = codeOf(err);
+          if (code === ERR.CONNECTIONLOST || code === 10 || code === 21 || code === 5 || code === 807) {
+            pending = nc.pending;
+            giveUp(code);
+            return;
+          }
+          throw err;
+        });
+      }).catch(function () {
+        if (sess !== s) return;
+        if (conn) { var oc = conn; pending = oc.pending; nextID = oc.nextID; oc.ws.onmessage = oc.ws.onclose = oc.ws.onerror = null; clearInterval(oc.beat); conn = null; try { oc.ws.close(4001); } catch (e) { /* ignore */ } }
+        Object.keys(pending).forEach(function (id) { clearTimeout(pending[id].timer); });
+        var d = delay * (0.75 + Math.random() * 0.5);
+        delay = Math.min(delay * 2, 2000);
+        setTimeout(attempt, Math.min(d, Math.max(0, deadline - Date.now())));
+      });
+    }
+    setTimeout(attempt, delay * (0.75 + Math.random() * 0.5));
+  }
+
+  function resend(c, id, p) {
+    var msg = { jsonrpc: '2.0', id: id, method: p.method };
+    if (p.params) msg.params = p.params;
+    armTimer(c, id, p);
+    try { c.ws.send(JSON.stringify(msg)); c.lastSent = Date.now(); } catch (e) { /* the close handler resumes again */ }
+  }
+
+  function armTimer(c, id, p) {
+    p.timer = setTimeout(function () {
+      if (c.pending[id] !== p) return;
+      delete c.pending[id];
+      p.reject(rpcError(ERR.NOSERVER_RSP, p.method + ': no response'));
+    }, REQUEST_TIMEOUT);
+  }
+
 
   function onMessage(c, data) {
     if (c !== conn || typeof data !== 'string') return;
     var msg;
     try { msg = JSON.parse(data); } catch (e) { return; }
     if (!msg || typeof msg !== 'object') return;
+    // Every message to a logged-in session carries a seq (resume.md); one
+    // at or below the highest seen is a replay already handled: drop it.
+    if (typeof msg.seq === 'number' && sess) {
+      if (msg.seq <= sess.lastSeq) return;
+      sess.lastSeq = msg.seq;
+    }
     if (typeof msg.method === 'string') {
       onEvent(msg.method, msg.params && typeof msg.params === 'object' ? msg.params : {});
       return;
@@ -260,6 +368,8 @@
 
   function onClose(c) {
     if (c !== conn) return;
+    if (resumable(sess)) { lost(c, sess); return; }
+    clearInterval(c.beat);
     conn = null;
     failPending(c, ERR.CONNECTIONLOST);
     var s = sess;
@@ -282,6 +392,7 @@
   function closeSocket(c) {
     if (!c) return;
     if (conn === c) conn = null;
+    clearInterval(c.beat);
     failPending(c, ERR.CONNECTIONLOST);
     c.ws.onmessage = c.ws.onclose = c.ws.onerror = null;
     try { c.ws.close(1000); } catch (e) { /* ignore */ }
@@ -296,16 +407,12 @@
       var id = c.nextID++;
       var msg = { jsonrpc: '2.0', id: id, method: method };
       if (params) msg.params = params;
-      c.pending[id] = {
-        resolve: resolve, reject: reject,
-        timer: setTimeout(function () {
-          if (!c.pending[id]) return;
-          delete c.pending[id];
-          reject(rpcError(ERR.NOSERVER_RSP, method + ': no response'));
-        }, REQUEST_TIMEOUT)
-      };
+      var p = { resolve: resolve, reject: reject, method: method, params: params };
+      c.pending[id] = p;
+      armTimer(c, id, p);
       try {
         c.ws.send(JSON.stringify(msg));
+        c.lastSent = Date.now();
       } catch (e) {
         clearTimeout(c.pending[id].timer);
         delete c.pending[id];

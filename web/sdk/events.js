@@ -3,7 +3,8 @@
   // events the node sends, each handled by the part it concerns.
 
   // ---------------------------------------------------------------------
-  // Events from the node.
+  // Events from the node. CRVideo_NetStateChanged (0 lost, 10 back) is
+  // the SDK's own, fired by the resume of core.js, not by a node event.
 
   function statusEvent(kind, p) {
     var s = sess;

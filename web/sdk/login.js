@@ -11,6 +11,9 @@
       loggedIn: false, loggingOut: false, lineOff: false,
       userID: '', nickName: '', appID: '', iceServers: [],
       statusCookie: '',
+      // resume (docs/protocol/resume.md): the session's current token, its
+      // grace window, and the highest seq received from the node
+      resumeToken: '', resumeGraceMs: 0, lastSeq: 0,
       meeting: null, // {meetObj, members: Map, screens: Set}
       queue: newQueueState() // what the queue component knows, see queue.js
     };
@@ -45,6 +48,8 @@
       s.nickName = str(res.nickName);
       s.appID = str(res.appID);
       s.iceServers = Array.isArray(res.iceServers) ? res.iceServers : [];
+      s.resumeToken = str(res.resumeToken);
+      s.resumeGraceMs = typeof res.resumeGraceMs === 'number' ? res.resumeGraceMs : 0;
       fire('LoginSuccess', s.userID, cookie);
       if (sess === s) media.start(s); // unless the callback logged out
     }, function (err) {

@@ -75,6 +75,23 @@
       m.negotiateUp().catch(function (e) { warn('up connection', e); });
     };
 
+    // restartFailed restarts, after a resumed session, a media connection
+    // that went failed while the signaling was lost (resume.md): the up one
+    // with an ICE restart offer, the down one by asking the node.
+    m.restartFailed = function () {
+      var up = m.up;
+      if (up && up.connectionState === 'failed' && m.s) {
+        freshICE(m.s).then(function () {
+          if (m.up !== up) return;
+          up.restartIce();
+          return m.negotiateUp();
+        }).catch(function (e) { warn('ICE restart', e); });
+      }
+      if (m.down && m.down.connectionState === 'failed') {
+        rpc('restartDown').catch(function (e) { warn('down restart', e); });
+      }
+    };
+
     m.close = function () {
       ['mic', 'camera', 'screen'].forEach(function (src) { m.closeOwn(src); });
       m.closeDown();
@@ -148,6 +165,12 @@
         if (!e.candidate || !e.candidate.candidate || m.down !== pc) return;
         if (!m.downSent) m.downLocal.push(e.candidate);
         else notify('downCandidate', candidateOut(e.candidate));
+      };
+      pc.onconnectionstatechange = function () {
+        // failed while the signaling is up: the node restarts it (restartDown);
+        // while it is down, restartFailed asks once the session is resumed
+        if (pc.connectionState !== 'failed' || m.down !== pc || !conn) return;
+        rpc('restartDown').catch(function (e) { warn('down restart', e); });
       };
       return pc;
     }
