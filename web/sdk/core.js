@@ -279,16 +279,18 @@
     Object.keys(c.pending).forEach(function (id) { clearTimeout(c.pending[id].timer); });
     var deadline = Date.now() + s.resumeGraceMs, delay = 250;
     var pending = c.pending, nextID = c.nextID;
+    s.resuming = true;
     fire('NetStateChanged', 0);
     function giveUp(code) {
       if (sess !== s) return;
+      s.resuming = false;
       if (conn) closeSocket(conn);
       failPending({ pending: pending }, ERR.CONNECTIONLOST);
       endSession();
       fire('LineOff', code === 10 ? 10 : ERR.CONNECTIONLOST);
     }
     function attempt() {
-      if (sess !== s) return;
+      if (sess !== s) { failPending({ pending: pending }, ERR.CONNECTIONLOST); return; } // logged out meanwhile
       if (Date.now() >= deadline) { giveUp(ERR.CONNECTIONLOST); return; }
       var url = wsURLs()[0];
       openSocket(url).then(function (ws) {
@@ -296,6 +298,7 @@
         var nc = adopt(ws, nextID, pending);
         return rpc('resume', { token: s.resumeToken, appID: s.appID, userID: s.userID, lastSeq: s.lastSeq }).then(function (res) {
           if (sess !== s || conn !== nc) return;
+          s.resuming = false;
           s.resumeToken = str(res.resumeToken);
           if (typeof res.resumeGraceMs === 'number') s.resumeGraceMs = res.resumeGraceMs;
           fire('NetStateChanged', 10);
@@ -368,6 +371,20 @@
 
   function onClose(c) {
     if (c !== conn) return;
+    if (sess && sess.resuming) {
+      // the connection a resume was tried on ended: its resume fails, and
+      // the loop of lost() tries again
+      clearInterval(c.beat);
+      conn = null;
+      Object.keys(c.pending).forEach(function (id) {
+        var p = c.pending[id];
+        if (p.method !== 'resume') return;
+        delete c.pending[id];
+        clearTimeout(p.timer);
+        p.reject(rpcError(ERR.SOCKETEXCEPTION, 'connection lost'));
+      });
+      return;
+    }
     if (resumable(sess)) { lost(c, sess); return; }
     clearInterval(c.beat);
     conn = null;
