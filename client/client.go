@@ -18,7 +18,7 @@ import (
 
 const (
 	defaultRequestTimeout = 10 * time.Second
-	defaultPingInterval   = 20 * time.Second
+	defaultPingInterval   = 2 * time.Second
 	// writeTimeout bounds one write so that a node that stops reading fails
 	// the writer instead of holding the write lock forever.
 	writeTimeout = 10 * time.Second
@@ -48,9 +48,16 @@ type Options struct {
 	// context.DeadlineExceeded).
 	RequestTimeout time.Duration
 	// PingInterval is how often the client pings the node. If nothing,
-	// pongs included, arrives for 2.5 intervals the node is taken for dead
-	// and the connection ends with lineOff 207. Zero means 20s.
+	// pongs included, arrives for 2.5 intervals the connection is taken for
+	// lost: the client resumes the session on a new one, or, where it
+	// cannot, ends with lineOff 207. Zero means 2s, so that a dead
+	// connection is noticed (after 5 s) well within the node's resume
+	// grace window.
 	PingInterval time.Duration
+	// NoResume ends the session at once, with lineOff 207, when its
+	// connection is lost, instead of resuming it on a new connection
+	// within the node's grace window (resume.go).
+	NoResume bool
 	// Logger receives what the client drops (malformed or unmatched node
 	// messages). Nil discards.
 	Logger *slog.Logger
@@ -97,16 +104,18 @@ func (o Options) withDefaults() Options {
 // It is safe for concurrent use. A Client is not reused: after its
 // connection ends, Dial a new one.
 type Client struct {
-	conn    *websocket.Conn
+	url     string
 	opts    Options
 	log     *slog.Logger
 	nextID  atomic.Int64
 	writeMu sync.Mutex // gorilla allows one writer at a time
 
 	mu          sync.Mutex
-	pending     map[int64]*pendingCall // nil once the connection has ended
+	link        *wsLink                // the connection; nil while the session resumes
+	pending     map[int64]*pendingCall // nil once the session has ended
 	closing     bool                   // Close was called
 	lineOffSeen bool                   // the node sent lineOff itself
+	resume      resumeState            // how to resume the session; zero without one
 	userID      protocol.UserID
 	iceServers  []protocol.ICEServer
 	media       *media // nil until media is used or the node negotiates
@@ -114,13 +123,28 @@ type Client struct {
 	meetID      protocol.MeetingID
 	members     map[protocol.UserID]protocol.MemberInfo // nil when in no meeting
 
-	events     *queue.Queue[Event]
-	stop       chan struct{} // closed when the connection ends; stops the pinger
+	// lastSeq is the highest seq received. Only the goroutine that reads
+	// the node touches it: a link's reader, or between links the resumer.
+	lastSeq uint64
+
+	events    *queue.Queue[Event]
+	closed    context.Context // done once Close was called: stops a resume
+	cancel    context.CancelFunc
+	done      chan struct{}
+	ioWG      sync.WaitGroup // the readers, pingers and the resumer
+	bg        sync.WaitGroup // work started for the program (opening media after login)
+	closeOnce sync.Once
+}
+
+// wsLink is one WebSocket connection of the session.
+type wsLink struct {
+	conn       *websocket.Conn
+	stop       chan struct{} // closed when the connection ends; stops its pinger
 	readerDone chan struct{}
-	done       chan struct{}
-	ioWG       sync.WaitGroup // the reader and the pinger
-	bg         sync.WaitGroup // work started for the program (opening media after login)
-	closeOnce  sync.Once
+}
+
+func newLink(conn *websocket.Conn) *wsLink {
+	return &wsLink{conn: conn, stop: make(chan struct{}), readerDone: make(chan struct{})}
 }
 
 // Dial connects to a node's WebSocket endpoint (ws://host:port/ws or
@@ -139,34 +163,46 @@ func Dial(ctx context.Context, url string, opts Options) (*Client, error) {
 		return nil, fmt.Errorf("%w: %w", protocol.Errorf(protocol.CreateConnFailed, "%s", msg), err)
 	}
 	c := newClient(conn, opts)
+	c.url = url
 	c.start()
 	return c, nil
 }
 
 // newClient builds a Client around conn without starting its goroutines.
 func newClient(conn *websocket.Conn, opts Options) *Client {
-	return &Client{
-		conn:       conn,
-		opts:       opts,
-		log:        opts.Logger,
-		pending:    map[int64]*pendingCall{},
-		events:     queue.New[Event](),
-		stop:       make(chan struct{}),
-		readerDone: make(chan struct{}),
-		done:       make(chan struct{}),
+	c := &Client{
+		opts:    opts,
+		log:     opts.Logger,
+		pending: map[int64]*pendingCall{},
+		events:  queue.New[Event](),
+		done:    make(chan struct{}),
 	}
+	if conn != nil {
+		c.link = newLink(conn)
+	}
+	c.closed, c.cancel = context.WithCancel(context.Background())
+	return c
 }
 
 func (c *Client) start() {
-	c.ioWG.Add(2)
-	go c.readLoop()
-	go c.pingLoop()
+	c.startLink(c.link)
 	go c.dispatchLoop()
 }
 
-// Close ends the connection: it sends a close frame, waits briefly for the
-// node's answer, closes the socket and waits for the reading and pinging
-// goroutines. Events not yet handed to the Handler are dropped (no lineOff
+// startLink starts the reader and the pinger of a connection. It is called
+// by a goroutine counted in ioWG (or before any is), so that Close's Wait
+// never sees the count drop to zero between two links.
+func (c *Client) startLink(l *wsLink) {
+	c.ioWG.Add(2)
+	go c.readLoop(l)
+	go c.pingLoop(l)
+}
+
+// Close ends the connection and the session: it sends a close frame (the
+// node then logs the session off), waits briefly for the node's answer,
+// closes the socket and waits for the reading and pinging goroutines. While
+// the session resumes, Close stops the resume; the node then ends the
+// session when its grace window passes. Events not yet handed to the Handler are dropped (no lineOff
 // is made up for a connection the program closed); a Handler call already
 // running may still be finishing when Close returns: Done closes once it
 // has. Pending requests fail with code 207. Close may be called any number
@@ -175,18 +211,13 @@ func (c *Client) Close() error {
 	c.closeOnce.Do(func() {
 		c.mu.Lock()
 		c.closing = true
+		l := c.link
 		c.mu.Unlock()
+		c.cancel() // a resume under way gives up
 		c.events.Discard()
-		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
-		if c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeGrace)) == nil {
-			t := time.NewTimer(closeGrace)
-			select {
-			case <-c.readerDone:
-			case <-t.C:
-			}
-			t.Stop()
+		if l != nil {
+			closeLink(l, websocket.CloseNormalClosure)
 		}
-		_ = c.conn.Close()
 	})
 	c.ioWG.Wait()
 	c.bg.Wait()
@@ -200,25 +231,41 @@ func (c *Client) Close() error {
 // handled by then.
 func (c *Client) Done() <-chan struct{} { return c.done }
 
-// readLoop owns all reads of the socket; it is the only goroutine that
-// changes session state, so state changes follow the node's message order.
-func (c *Client) readLoop() {
-	defer c.ioWG.Done()
-	defer close(c.readerDone)
-	err := c.readMessages()
-	c.connectionEnded(err)
+// closeLink sends a close frame with code, waits briefly for the node's
+// answer (the reader sees it), and closes the socket.
+func closeLink(l *wsLink, code int) {
+	msg := websocket.FormatCloseMessage(code, "")
+	if l.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeGrace)) == nil {
+		t := time.NewTimer(closeGrace)
+		select {
+		case <-l.readerDone:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	_ = l.conn.Close()
 }
 
-func (c *Client) readMessages() error {
+// readLoop owns all reads of a connection; it is the only goroutine that
+// changes session state while the connection lives, so state changes
+// follow the node's message order.
+func (c *Client) readLoop(l *wsLink) {
+	defer c.ioWG.Done()
+	err := c.readMessages(l)
+	close(l.readerDone)
+	c.linkEnded(l, err)
+}
+
+func (c *Client) readMessages(l *wsLink) error {
 	readTimeout := c.opts.PingInterval * 5 / 2
-	extend := func(string) error { return c.conn.SetReadDeadline(time.Now().Add(readTimeout)) }
-	c.conn.SetReadLimit(maxMessageSize)
-	c.conn.SetPongHandler(extend)
+	extend := func(string) error { return l.conn.SetReadDeadline(time.Now().Add(readTimeout)) }
+	l.conn.SetReadLimit(maxMessageSize)
+	l.conn.SetPongHandler(extend)
 	for {
 		if err := extend(""); err != nil {
 			return err
 		}
-		typ, data, err := c.conn.ReadMessage()
+		typ, data, err := l.conn.ReadMessage()
 		if err != nil {
 			return err
 		}
@@ -230,19 +277,20 @@ func (c *Client) readMessages() error {
 	}
 }
 
-// connectionEnded fails what waits on the connection and tells the Handler
-// why it ended, unless the program closed it or the node already said so.
-func (c *Client) connectionEnded(cause error) {
+// connectionEnded ends the session: it fails what waits on it and tells
+// the Handler why with lineOff code, unless the program closed it or the
+// node already said so.
+func (c *Client) connectionEnded(cause error, code protocol.Code) {
 	c.mu.Lock()
 	pending := c.pending
 	c.pending = nil
+	c.link = nil
 	closing := c.closing
 	lineOff := !c.closing && !c.lineOffSeen
+	c.resume = resumeState{}
 	c.leaveMeetingLocked()
 	c.mu.Unlock()
 
-	close(c.stop)
-	_ = c.conn.Close()
 	c.bg.Add(1) // Close waits for it
 	go func() {
 		defer c.bg.Done()
@@ -253,7 +301,7 @@ func (c *Client) connectionEnded(cause error) {
 	}
 	if lineOff {
 		c.log.Info("crvnode client: connection lost", "err", cause)
-		c.events.Push(Event{Method: protocol.EventLineOff, Data: &protocol.LineOff{SdkEr: protocol.ConnectionLost}})
+		c.events.Push(Event{Method: protocol.EventLineOff, Data: &protocol.LineOff{SdkEr: code}})
 	}
 	c.events.Close()
 }
@@ -268,17 +316,17 @@ func lostError(closing bool, cause error) *protocol.Error {
 
 // pingLoop keeps NATs and proxies from dropping an idle connection and makes
 // the node answer, so that readMessages notices a dead node by its silence.
-func (c *Client) pingLoop() {
+func (c *Client) pingLoop(l *wsLink) {
 	defer c.ioWG.Done()
 	t := time.NewTicker(c.opts.PingInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-c.stop:
+		case <-l.stop:
 			return
 		case <-t.C:
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
-				_ = c.conn.Close() // the reader sees the loss and reports it
+			if err := l.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
+				_ = l.conn.Close() // the reader sees the loss and reports it
 				return
 			}
 		}

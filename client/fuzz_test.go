@@ -30,7 +30,7 @@ func FuzzHandleMessage(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := newClient(nil, Options{}.withDefaults())
-		p, err := c.register(1, protocol.MethodEnterMeeting)
+		p, err := c.register(1, protocol.MethodEnterMeeting, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -163,7 +163,10 @@ func (m *media) refreshICE() {
 
 // upConn returns the up connection, creating it with its transfer channel.
 func (m *media) upConn() (*webrtc.PeerConnection, error) {
-	return m.conn(&m.up, &m.upSent, &m.upLocal, protocol.MethodUpCandidate, m.openData)
+	return m.conn(&m.up, &m.upSent, &m.upLocal, protocol.MethodUpCandidate, func(pc *webrtc.PeerConnection) error {
+		m.watchFailure(pc, m.restartUp)
+		return m.openData(pc)
+	})
 }
 
 // conn returns *slot, creating the PeerConnection if needed: with fresh
@@ -225,13 +228,18 @@ func fromProto(c protocol.ICECandidate) webrtc.ICECandidateInit {
 // negotiateUp offers the up connection's current state and applies the
 // node's answer.
 func (m *media) negotiateUp(ctx context.Context) error {
+	return m.negotiateUpWith(ctx, nil)
+}
+
+// negotiateUpWith is negotiateUp with offer options (an ICE restart).
+func (m *media) negotiateUpWith(ctx context.Context, opts *webrtc.OfferOptions) error {
 	m.negMu.Lock()
 	defer m.negMu.Unlock()
 	pc, err := m.upConn()
 	if err != nil {
 		return err
 	}
-	offer, err := pc.CreateOffer(nil)
+	offer, err := pc.CreateOffer(opts)
 	if err == nil {
 		err = pc.SetLocalDescription(offer)
 	}

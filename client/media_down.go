@@ -52,6 +52,7 @@ func (m *media) answerDown(o *protocol.DownOffer) {
 func (m *media) downConn() (*webrtc.PeerConnection, error) {
 	return m.conn(&m.down, &m.downSent, &m.downLocal, protocol.MethodDownCandidate, func(pc *webrtc.PeerConnection) error {
 		pc.OnTrack(m.onTrack)
+		m.watchFailure(pc, m.restartDown)
 		return nil
 	})
 }

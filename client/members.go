@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/crvnode/crvnode/protocol"
 )
@@ -86,6 +87,8 @@ func (c *Client) onLogin(result json.RawMessage) {
 	c.mu.Lock()
 	c.userID = res.UserID
 	c.iceServers = res.ICEServers
+	c.resume = resumeState{token: res.ResumeToken, appID: res.AppID, userID: res.UserID,
+		grace: time.Duration(res.ResumeGraceMs) * time.Millisecond}
 	c.mu.Unlock()
 	if !c.opts.SignalingOnly {
 		// Open the up connection, with its transfer channel, so that other
@@ -103,8 +106,10 @@ func (c *Client) onLogin(result json.RawMessage) {
 }
 
 func (c *Client) onLogout(json.RawMessage) {
+	c.lastSeq = 0 // on the reader; a next login numbers from 1 again
 	c.mu.Lock()
 	c.userID = ""
+	c.resume = resumeState{}
 	c.leaveMeetingLocked()
 	c.mu.Unlock()
 }

@@ -16,8 +16,11 @@ import (
 
 // pendingCall is a request waiting for its response.
 type pendingCall struct {
+	id     int64
 	method string
+	data   []byte                 // the request, sent again on a resumed session
 	ch     chan *protocol.Message // buffered: the reader never blocks on it
+	sentOn *wsLink                // the connection it went out on; under writeMu
 }
 
 // resultHooks update the session state from a successful response. They run
@@ -59,14 +62,13 @@ func (c *Client) Do(ctx context.Context, method string, params, result any) erro
 	}
 	defer cancel()
 
-	p, err := c.register(id, method)
+	p, err := c.register(id, method, data)
 	if err != nil {
 		return err
 	}
-	if err := c.write(data); err != nil {
-		c.forget(id, false)
-		return err
-	}
+	// A request that cannot go out now waits in pending: it is sent when
+	// the session resumes, or fails with 207 when it cannot.
+	c.send(p)
 	select {
 	case msg := <-p.ch:
 		return decodeResult(method, msg, result)
@@ -88,12 +90,17 @@ func (c *Client) Notify(method string, params any) error {
 		return err
 	}
 	c.mu.Lock()
-	ended, closing := c.pending == nil, c.closing
+	ended, closing, l := c.pending == nil, c.closing, c.link
 	c.mu.Unlock()
 	if ended {
 		return lostError(closing, errors.New("connection ended"))
 	}
-	return c.write(data)
+	if l == nil {
+		// A notification carries nothing that must survive a loss (ICE
+		// candidates, which a restart renews): it is dropped, not queued.
+		return protocol.Errorf(protocol.ConnectionLost, "connection lost; resuming the session")
+	}
+	return c.write(l, data)
 }
 
 func encodeMessage(id json.RawMessage, method string, params any) ([]byte, error) {
@@ -123,13 +130,13 @@ func decodeResult(method string, msg *protocol.Message, result any) error {
 
 // register records a request before it is sent, so that a response can
 // never arrive before its caller waits for it.
-func (c *Client) register(id int64, method string) (*pendingCall, error) {
+func (c *Client) register(id int64, method string, data []byte) (*pendingCall, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.pending == nil {
 		return nil, lostError(c.closing, errors.New("connection ended"))
 	}
-	p := &pendingCall{method: method, ch: make(chan *protocol.Message, 1)}
+	p := &pendingCall{id: id, method: method, data: data, ch: make(chan *protocol.Message, 1)}
 	c.pending[id] = p
 	return p, nil
 }
@@ -145,15 +152,36 @@ func (c *Client) forget(id int64, abandoned bool) {
 	}
 }
 
-// write sends one text message; gorilla allows one writer at a time.
-func (c *Client) write(data []byte) error {
+// send writes a pending request on the current connection unless it went
+// out on it already (a resume sent it again meanwhile). Without a
+// connection, or when the write fails, it stays pending: the resume sends
+// it, or the session's end fails it.
+func (c *Client) send(p *pendingCall) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	_ = c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if err := c.conn.WriteMessage(websocket.TextMessage, data); err != nil {
+	c.mu.Lock()
+	l := c.link
+	c.mu.Unlock()
+	if l == nil || p.sentOn == l {
+		return
+	}
+	p.sentOn = l
+	_ = c.writeLocked(l, p.data)
+}
+
+// write sends one text message; gorilla allows one writer at a time.
+func (c *Client) write(l *wsLink, data []byte) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	return c.writeLocked(l, data)
+}
+
+func (c *Client) writeLocked(l *wsLink, data []byte) error {
+	_ = l.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if err := l.conn.WriteMessage(websocket.TextMessage, data); err != nil {
 		// A failed write leaves the socket unusable; closing it makes the
 		// reader end the connection and report it.
-		_ = c.conn.Close()
+		_ = l.conn.Close()
 		c.mu.Lock()
 		closing := c.closing
 		c.mu.Unlock()
@@ -170,6 +198,14 @@ func (c *Client) handleMessage(data []byte) {
 	if err := json.Unmarshal(data, &msg); err != nil {
 		c.log.Warn("crvnode client: dropped malformed message", "err", err)
 		return
+	}
+	if msg.Seq != 0 {
+		if msg.Seq <= c.lastSeq {
+			// Sent again by a resume that asked from an older seq: had.
+			c.log.Debug("crvnode client: dropped message received before", "seq", msg.Seq)
+			return
+		}
+		c.lastSeq = msg.Seq
 	}
 	switch {
 	case msg.IsResponse():
