@@ -291,19 +291,22 @@ func (c *Client) connectionEnded(cause error, code protocol.Code) {
 	c.leaveMeetingLocked()
 	c.mu.Unlock()
 
-	c.bg.Add(1) // Close waits for it
-	go func() {
-		defer c.bg.Done()
-		c.closeMedia() // not on the reader: closing waits for pion's goroutines
-	}()
 	for _, p := range pending {
 		p.ch <- &protocol.Message{JSONRPC: protocol.Version, Error: lostError(closing, cause)}
 	}
-	if lineOff {
-		c.log.Info("crvnode client: connection lost", "err", cause)
-		c.events.Push(Event{Method: protocol.EventLineOff, Data: &protocol.LineOff{SdkEr: code}})
-	}
-	c.events.Close()
+	c.bg.Add(1) // Close waits for it
+	go func() {
+		defer c.bg.Done()
+		// Not on the reader: closing waits for pion's goroutines. Media
+		// closes first, so that the results of transfers it fails
+		// (sendFileRlst 1000, ...) reach the Handler before lineOff.
+		c.closeMedia()
+		if lineOff {
+			c.log.Info("crvnode client: connection lost", "err", cause)
+			c.events.Push(Event{Method: protocol.EventLineOff, Data: &protocol.LineOff{SdkEr: code}})
+		}
+		c.events.Close()
+	}()
 }
 
 // lostError is what a request gets once the connection has ended.

@@ -15,6 +15,8 @@
 //				// someone calls: AcceptCall(ctx, d.CallID, &d.MeetObj, "")
 //			case *protocol.NotifyCallAccepted:
 //				// the callee took the call: EnterMeeting(ctx, d.MeetObj.ID, ...)
+//			case *protocol.NetState:
+//				// the connection was lost ("lost") or the session resumed ("restored")
 //			case *protocol.LineOff:
 //				// logged off (d.SdkEr 10: logged in elsewhere; 207: connection lost)
 //			}
@@ -33,6 +35,20 @@
 // protocol.CodeOf(err) is the CRVideo code (602 ERR_BUSY, 800 MEETNOTEXIST,
 // ...). Once the connection has ended, every pending and later request fails
 // with code 207 CONNECTIONLOST. A request whose ctx ends returns ctx.Err().
+//
+// # Network loss
+//
+// A connection that is lost (a network that drops or goes silent for 5 s,
+// not a logout, a login elsewhere or Close) does not end the session: the
+// Handler gets a netStateChanged event with *protocol.NetState "lost", the
+// client reconnects with backoff and jitter for as long as the node's grace
+// window lasts (20 s by default) and resumes the session, then the Handler
+// gets "restored" followed by the events the node sent meanwhile, each
+// once. Requests made before or during the loss are answered once; media
+// connections that failed meanwhile are restarted without leaving the
+// meeting. When the session cannot be resumed, pending requests fail with
+// 207 and lineOff comes with 207 (10 if a login elsewhere kicked it).
+// Options.NoResume turns this off. docs/protocol/resume.md has the details.
 //
 // # Events
 //

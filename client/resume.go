@@ -276,7 +276,9 @@ func (m *media) restartUp() {
 	defer cancel()
 	if err := m.negotiateUpWith(ctx, &webrtc.OfferOptions{ICERestart: true}); err != nil {
 		m.c.log.Warn("crvnode client: ICE restart of the up connection", "err", err)
+		return
 	}
+	m.c.log.Info("crvnode client: media connection restarted", "connection", "up")
 }
 
 func (m *media) restartDown() {
@@ -284,7 +286,9 @@ func (m *media) restartDown() {
 	defer cancel()
 	if err := m.c.Do(ctx, protocol.MethodRestartDown, protocol.Empty{}, nil); err != nil {
 		m.c.log.Warn("crvnode client: ICE restart of the down connection", "err", err)
+		return
 	}
+	m.c.log.Info("crvnode client: media connection restarted", "connection", "down")
 }
 
 // watchFailure restarts a media connection that fails while the session

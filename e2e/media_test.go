@@ -148,27 +148,31 @@ func joinMedia(t testing.TB, n *node.Node, id string) *mediaUser {
 
 // joinMediaWith is joinMedia with another OnTrack (nil: record every track).
 func joinMediaWith(t testing.TB, n *node.Node, id string, onTrack func(*client.RemoteTrack)) *mediaUser {
+	return joinMediaAt(t, "ws://"+n.Addr()+"/ws", id, client.Options{OnTrack: onTrack})
+}
+
+// joinMediaAt logs id in at url with opts (Handler is the test's; a nil
+// OnTrack records every track).
+func joinMediaAt(t testing.TB, url, id string, opts client.Options) *mediaUser {
 	t.Helper()
 	mu := &mediaUser{tracks: map[string]*trackStats{}, energy: map[string]int{}}
 	u := &user{t: t, events: make(chan client.Event, 4096)}
-	if onTrack == nil {
-		onTrack = mu.record
+	if opts.OnTrack == nil {
+		opts.OnTrack = mu.record
 	}
-	c, err := client.Dial(ctxTimeout(t, eventWait), "ws://"+n.Addr()+"/ws", client.Options{
-		Handler: func(ev client.Event) {
-			if e, ok := ev.Data.(*protocol.MicEnergy); ok {
-				mu.mu.Lock()
-				mu.energy[e.UserID] = e.NewLevel
-				mu.mu.Unlock()
-				return // too chatty for the tests' event order
-			}
-			select {
-			case u.events <- ev:
-			default:
-			}
-		},
-		OnTrack: onTrack,
-	})
+	opts.Handler = func(ev client.Event) {
+		if e, ok := ev.Data.(*protocol.MicEnergy); ok {
+			mu.mu.Lock()
+			mu.energy[e.UserID] = e.NewLevel
+			mu.mu.Unlock()
+			return // too chatty for the tests' event order
+		}
+		select {
+		case u.events <- ev:
+		default:
+		}
+	}
+	c, err := client.Dial(ctxTimeout(t, eventWait), url, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
