@@ -1,90 +1,15 @@
 package e2e
 
 import (
-	"io"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/crvnode/crvnode/internal/faultnet"
 	"github.com/crvnode/crvnode/node"
 	"github.com/crvnode/crvnode/protocol"
 	"github.com/crvnode/crvnode/signaling"
 )
-
-// cutProxy forwards TCP connections to a node; down ends every connection
-// it carries (as a lost network does, with no WebSocket close frame) and
-// refuses new ones until up.
-type cutProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  map[net.Conn]struct{}
-	wg     sync.WaitGroup
-}
-
-func newCutProxy(t *testing.T, target string) *cutProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &cutProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(func() {
-		ln.Close()
-		p.setDown(true)
-		p.wg.Wait()
-	})
-	return p
-}
-
-func (p *cutProxy) accept() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		if p.down {
-			p.mu.Unlock()
-			c.Close()
-			continue
-		}
-		u, err := net.DialTimeout("tcp", p.target, 5*time.Second)
-		if err != nil {
-			p.mu.Unlock()
-			c.Close()
-			continue
-		}
-		p.conns[c], p.conns[u] = struct{}{}, struct{}{}
-		p.wg.Add(2)
-		p.mu.Unlock()
-		pipe := func(dst, src net.Conn) {
-			defer p.wg.Done()
-			_, _ = io.Copy(dst, src)
-			dst.Close()
-			src.Close()
-		}
-		go pipe(u, c)
-		go pipe(c, u)
-	}
-}
-
-func (p *cutProxy) setDown(down bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = down
-	if down {
-		for c := range p.conns {
-			c.Close()
-		}
-		clear(p.conns)
-	}
-}
 
 // TestBrowserResume: a page whose connection to the node is lost keeps
 // its session: CRVideo_NetStateChanged says lost (0) then back (10), what
@@ -94,8 +19,8 @@ func TestBrowserResume(t *testing.T) {
 	needChromium(t)
 	n := startNode(t, "", node.FileConfig{Limits: signalingLimits(3 * time.Second)})
 	site := webFor(t, n)
-	proxy := newCutProxy(t, n.Addr())
-	site.server = proxy.ln.Addr().String()
+	proxy := newProxy(t, n)
+	site.server = proxy.Addr()
 	b := startBrowser(t)
 	alice := b.sdkPage("alice", site)
 	alice.login(site, "alice")
@@ -107,12 +32,15 @@ func TestBrowserResume(t *testing.T) {
 	})()`)
 
 	// The network goes away for a second; bob changes his DND meanwhile.
-	proxy.setDown(true)
+	proxy.SetMode(faultnet.Down)
 	alice.run(`T.wait("NetStateChanged", (l) => l === 0)`)
 	must(t, bob.Do(ctxTimeout(t, 5*time.Second), protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: 1}, nil))
+	// A call made during the loss waits for the resume.
+	alice.run(`CRVideo_GetUserStatus("during")`)
 	back := time.Now()
-	proxy.setDown(false)
+	proxy.SetMode(faultnet.Pass)
 	alice.run(`T.wait("NetStateChanged", (l) => l === 10)`)
+	alice.run(`T.wait("GetUserStatusSuccess", (list, cookie) => cookie === "during" && list.some((s) => s.userID === "bob"))`)
 	t.Logf("network back to the session resumed: %v", time.Since(back).Round(time.Millisecond))
 	alice.run(`T.wait("NotifyUserStatus", (s) => s.userID === "bob" && s.DNDType === 1)`)
 	alice.run(`(async () => {
@@ -125,7 +53,7 @@ func TestBrowserResume(t *testing.T) {
 	})()`)
 
 	// A loss past the grace window (3 s here) ends the session.
-	proxy.setDown(true)
+	proxy.SetMode(faultnet.Down)
 	alice.run(`(async () => {
 		const [code] = await T.wait("LineOff");
 		if (code !== 207) throw new Error("LineOff(" + code + ")");
@@ -134,4 +62,100 @@ func TestBrowserResume(t *testing.T) {
 
 func signalingLimits(grace time.Duration) signaling.Limits {
 	return signaling.Limits{ResumeGrace: grace}
+}
+
+// TestBrowserResumeMedia: two pages in a call, video both ways; alice
+// loses her network (her WebSocket, and all media through the node's UDP
+// socket) for 5 s. The call stays up on both sides with no hang-up or
+// member leaving, and video plays again both ways; the time from the
+// network's return to the first new frame on each page is logged.
+func TestBrowserResumeMedia(t *testing.T) {
+	needChromium(t)
+	raw, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	must(t, err)
+	udp := faultnet.WrapPacketConn(raw)
+	n := startMediaNodeOn(t, node.FileConfig{}, udp)
+	site := webFor(t, n)
+	proxy := newProxy(t, n)
+	lossy := site
+	lossy.server = proxy.Addr()
+	b := startBrowser(t)
+	alice, bob := b.sdkPage("alice", lossy), b.sdkPage("bob", site)
+	alice.login(lossy, "alice")
+	bob.login(site, "bob")
+
+	alice.run(`(async () => {
+		CRVideo_CreateMeeting("Call", 0, "cm");
+		const [meet] = await T.wait("CreateMeetingSuccess");
+		window.meet = meet;
+		window.callID = CRVideo_Call("bob", meet, "", "cc");
+		await T.wait("CallSuccess");
+	})()`)
+	bob.run(`(async () => {
+		const [id, meet] = await T.wait("NotifyCallIn");
+		window.meet = meet;
+		CRVideo_AcceptCall(id, meet, "", "ac");
+		await T.wait("AcceptCallSuccess");
+	})()`)
+	alice.run(`T.wait("NotifyCallAccepted")`)
+	for _, p := range []*page{alice, bob} {
+		p.run(`(async () => {
+			CRVideo_EnterMeeting(meet.ID, meet.pswd, %s, "", "em");
+			const [code] = await T.wait("EnterMeetingRslt");
+			if (code !== 0) throw new Error("EnterMeetingRslt " + code);
+		})()`, p.name)
+	}
+	alice.run(`T.wait("UserEnterMeeting", (id) => id === "bob")`)
+	for _, p := range []*page{alice, bob} {
+		p.run(`(async () => {
+			CRVideo_OpenVideo(%s);
+			await T.wait("VideoStatusChanged", (u, o, n) => u === %[1]s && n === 3);
+		})()`, p.name)
+	}
+	watch := map[*page]string{alice: "bob", bob: "alice"}
+	for p, other := range watch {
+		p.run(`(async () => {
+			await T.wait("VideoStatusChanged", (u, o, n) => u === %s && n === 3);
+			window.V = T.video(%[1]s, 1);
+		})()`, other)
+	}
+	for p, other := range watch {
+		checkPlaying(p, other+"'s camera")
+	}
+
+	proxy.SetMode(faultnet.Down)
+	udp.SetBlackhole(true)
+	alice.run(`T.wait("NetStateChanged", (l) => l === 0)`)
+	time.Sleep(dropFor)
+	// Frames presented from here on are new ones.
+	for _, p := range []*page{alice, bob} {
+		p.run(`(() => {
+			const v = V.handler().querySelector("video");
+			window.nextFrame = new Promise((resolve) => v.requestVideoFrameCallback(() => resolve(performance.now())));
+			window.backAt = performance.now();
+		})()`)
+	}
+	proxy.SetMode(faultnet.Pass)
+	udp.SetBlackhole(false)
+	back := time.Now()
+	alice.run(`T.wait("NetStateChanged", (l) => l === 10)`)
+	resumed := time.Since(back)
+	again := map[string]time.Duration{}
+	for p, other := range watch {
+		ms := js[float64](p, `(async () => {
+			const first = await Promise.race([nextFrame, T.sleep(20000).then(() => { throw new Error("no new frame"); })]);
+			return first - backAt;
+		})()`)
+		again[other+"→"+p.name] = time.Duration(ms * float64(time.Millisecond)).Round(time.Millisecond)
+	}
+	t.Logf("network back: session resumed within %v; the first new frame after %v", resumed.Round(time.Millisecond), again)
+	for _, p := range []*page{alice, bob} {
+		p.run(`(() => {
+			const bad = T.events.filter((e) => ["LineOff", "NotifyCallHungup", "UserLeftMeeting", "MeetingDropped"].includes(e.name));
+			if (bad.length) throw new Error(JSON.stringify(bad));
+			if (CRVideo_GetAllMembers().length !== 2) throw new Error("members " + JSON.stringify(CRVideo_GetAllMembers()));
+		})()`)
+	}
+	alice.run(`CRVideo_HungupCall(callID, "bye", "hc")`)
+	bob.run(`T.wait("NotifyCallHungup", (id, ext) => ext === "bye")`)
 }

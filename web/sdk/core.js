@@ -278,27 +278,30 @@
     clearInterval(c.beat);
     Object.keys(c.pending).forEach(function (id) { clearTimeout(c.pending[id].timer); });
     var deadline = Date.now() + s.resumeGraceMs, delay = 250;
-    var pending = c.pending, nextID = c.nextID;
+    // w holds the requests that wait for the resume: those of the lost
+    // connection and those the app makes meanwhile (rpc queues them here).
+    var w = s.waiting = { pending: c.pending, nextID: c.nextID };
     s.resuming = true;
     fire('NetStateChanged', 0);
     function giveUp(code) {
       if (sess !== s) return;
       s.resuming = false;
       if (conn) closeSocket(conn);
-      failPending({ pending: pending }, ERR.CONNECTIONLOST);
+      failPending(w, ERR.CONNECTIONLOST);
       endSession();
       fire('LineOff', code === 10 ? 10 : ERR.CONNECTIONLOST);
     }
     function attempt() {
-      if (sess !== s) { failPending({ pending: pending }, ERR.CONNECTIONLOST); return; } // logged out meanwhile
+      if (sess !== s) { failPending(w, ERR.CONNECTIONLOST); return; } // logged out meanwhile
       if (Date.now() >= deadline) { giveUp(ERR.CONNECTIONLOST); return; }
       var url = wsURLs()[0];
       openSocket(url).then(function (ws) {
         if (sess !== s) { try { ws.close(1000); } catch (e) { /* ignore */ } return null; }
-        var nc = adopt(ws, nextID, pending);
+        var nc = adopt(ws, w.nextID, w.pending);
         return rpc('resume', { token: s.resumeToken, appID: s.appID, userID: s.userID, lastSeq: s.lastSeq }).then(function (res) {
           if (sess !== s || conn !== nc) return;
           s.resuming = false;
+          s.waiting = null;
           s.resumeToken = str(res.resumeToken);
           if (typeof res.resumeGraceMs === 'number') s.resumeGraceMs = res.resumeGraceMs;
           fire('NetStateChanged', 10);
@@ -312,7 +315,7 @@
           if (sess !== s) return;
           var code = codeOf(err);
           if (code === ERR.CONNECTIONLOST || code === 10 || code === 21 || code === 5 || code === 807) {
-            pending = nc.pending;
+            w.pending = nc.pending;
             giveUp(code);
             return;
           }
@@ -320,8 +323,8 @@
         });
       }).catch(function () {
         if (sess !== s) return;
-        if (conn) { var oc = conn; pending = oc.pending; nextID = oc.nextID; oc.ws.onmessage = oc.ws.onclose = oc.ws.onerror = null; clearInterval(oc.beat); conn = null; try { oc.ws.close(4001); } catch (e) { /* ignore */ } }
-        Object.keys(pending).forEach(function (id) { clearTimeout(pending[id].timer); });
+        if (conn) { var oc = conn; w.pending = oc.pending; w.nextID = oc.nextID; oc.ws.onmessage = oc.ws.onclose = oc.ws.onerror = null; clearInterval(oc.beat); conn = null; try { oc.ws.close(4001); } catch (e) { /* ignore */ } }
+        Object.keys(w.pending).forEach(function (id) { clearTimeout(w.pending[id].timer); });
         var d = delay * (0.75 + Math.random() * 0.5);
         delay = Math.min(delay * 2, 2000);
         setTimeout(attempt, Math.min(d, Math.max(0, deadline - Date.now())));
@@ -419,6 +422,15 @@
   // Error whose code is the CRVideo error code.
   function rpc(method, params) {
     var c = conn;
+    var w = sess && sess.resuming && method !== 'resume' ? sess.waiting : null;
+    if (w) {
+      // The session is being resumed: the request waits, and goes out
+      // (with this id) once it is, or fails with 207 if it cannot be.
+      return new Promise(function (resolve, reject) {
+        var id = c ? c.nextID++ : w.nextID++;
+        (c ? c.pending : w.pending)[id] = { resolve: resolve, reject: reject, method: method, params: params };
+      });
+    }
     if (!c) return Promise.reject(rpcError(ERR.NOT_LOGIN, 'not logged in'));
     return new Promise(function (resolve, reject) {
       var id = c.nextID++;
@@ -447,7 +459,8 @@
   }
 
   // call runs a method for the app: ok(result) or fail(code) runs later,
-  // never inside the caller. Calls made while not logged in fail with 12.
+  // never inside the caller. Calls made while not logged in fail with 12;
+  // calls made while a lost session resumes wait for the resume.
   function call(method, params, ok, fail) {
     var s = sess;
     var p = s && s.loggedIn ? rpc(method, params) : Promise.reject(rpcError(ERR.NOT_LOGIN, 'not logged in'));
