@@ -12,6 +12,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/crvnode/crvnode/client"
+	"github.com/crvnode/crvnode/datachannel"
 	"github.com/crvnode/crvnode/internal/faultnet"
 	"github.com/crvnode/crvnode/node"
 	"github.com/crvnode/crvnode/protocol"
@@ -324,6 +325,51 @@ func TestResumeMeetingMedia(t *testing.T) {
 				u.noEvent(protocol.EventUserLeftMeeting)
 				u.noEvent(protocol.EventLineOff)
 				u.noEvent(protocol.EventMeetingDropped)
+			}
+		})
+	}
+}
+
+// TestResumeTransfer drops the sender's network for 5 s in the middle of a
+// file transfer: once the WebSocket only (the transfer's data channel is
+// on the up media connection and goes on), once everything, media
+// included (the data channel's transport waits, then resumes). Either way
+// the file arrives whole and the sender gets its success.
+func TestResumeTransfer(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		media bool
+	}{{"websocket", false}, {"all", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw, err := net.ListenPacket("udp4", "127.0.0.1:0")
+			must(t, err)
+			udp := faultnet.WrapPacketConn(raw)
+			n := startMediaNodeOn(t, node.FileConfig{}, udp)
+			p := newProxy(t, n)
+			ctx := ctxTimeout(t, 2*time.Minute)
+			a := transferClientAt(t, "ws://"+p.Addr()+"/ws", "alice")
+			b := transferClient(t, n, "bob")
+			path, sum := writeRandomFile(t, 64<<20)
+			id, err := a.SendFile(ctx, "bob", path)
+			must(t, err)
+			a.expect(client.EventSendProgress, nil, 10*time.Second)
+			p.SetMode(faultnet.Down)
+			udp.SetBlackhole(tc.media)
+			time.Sleep(dropFor)
+			p.SetMode(faultnet.Pass)
+			udp.SetBlackhole(false)
+			back := time.Now()
+			r := a.expect(client.EventSendFileRlst, forTask(id), time.Minute).(*datachannel.Result)
+			if r.Code != protocol.NoErr {
+				t.Fatalf("transfer through the drop: %+v", r)
+			}
+			fd := b.expect(client.EventNotifyFileData, forTask(id), 10*time.Second).(*datachannel.FileData)
+			if fileHash(t, fd.Path) != sum {
+				t.Fatal("the file arrived changed")
+			}
+			t.Logf("%s: the file finished %v after the network came back", tc.name, time.Since(back).Round(time.Millisecond))
+			if _, err := a.GetUserStatus(ctx); err != nil {
+				t.Errorf("the sender's session after the drop: %v", err)
 			}
 		})
 	}

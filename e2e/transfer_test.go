@@ -32,9 +32,14 @@ type transferUser struct {
 }
 
 func transferClient(t testing.TB, n *node.Node, id string) *transferUser {
+	return transferClientAt(t, "ws://"+n.Addr()+"/ws", id)
+}
+
+// transferClientAt is transferClient connecting to url.
+func transferClientAt(t testing.TB, url, id string) *transferUser {
 	t.Helper()
 	u := &transferUser{t: t, dir: t.TempDir(), events: make(chan client.Event, 1<<16)}
-	c, err := client.Dial(ctxTimeout(t, eventWait), "ws://"+n.Addr()+"/ws", client.Options{
+	c, err := client.Dial(ctxTimeout(t, eventWait), url, client.Options{
 		TransferDir: u.dir,
 		Handler: func(ev client.Event) {
 			if ev.Method == client.EventNotifyCmdData {
