@@ -374,3 +374,41 @@ func TestResumeTransfer(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeSlowLink delays alice's WebSocket by 1 s each way: a slow link
+// is not a lost one. Requests take longer and succeed, events arrive, and
+// the client never takes the connection for lost.
+func TestResumeSlowLink(t *testing.T) {
+	n := startNode(t, "", node.FileConfig{})
+	p := newProxy(t, n)
+	ctx := ctxTimeout(t, 60*time.Second)
+	alice := loginThrough(t, p, "alice")
+	bob := loginAcme(t, n, "bob")
+	must(t, alice.StartUserStatusNotify(ctx))
+	p.SetDelay(time.Second)
+	start := time.Now()
+	for i := range 3 {
+		must(t, bob.SetDNDStatus(ctx, i+1))
+		if _, err := alice.GetUserStatus(ctx); err != nil {
+			t.Fatalf("request over the slow link: %v", err)
+		}
+	}
+	if d := time.Since(start); d < 6*time.Second {
+		t.Fatalf("3 requests took %v with 1 s each way", d)
+	}
+	// Idle long enough for the keepalive to have fired several times.
+	time.Sleep(6 * time.Second)
+	p.SetDelay(0)
+	last := 0
+	for _, ev := range drain(alice.events) {
+		switch d := ev.Data.(type) {
+		case *protocol.NotifyUserStatus:
+			last = d.UserStatus.DNDType
+		case *protocol.NetState, *protocol.LineOff:
+			t.Errorf("over a slow link: %s %+v", ev.Method, d)
+		}
+	}
+	if last != 3 {
+		t.Errorf("bob's last DND at alice: %d, want 3", last)
+	}
+}
