@@ -4,6 +4,8 @@
 //	crvload bench sfu [flags]    crvnode's SFU against a minimal pion forwarder, each in its own process
 //	crvload bench signaling      call setup with 1,000 and 10,000 idle sessions; memory per session
 //	crvload bench transfer       relayed file transfer against a direct data channel
+//	crvload soak [flags]         the node's features at random for a long time; goroutines, files and RSS back to idle
+//	crvload overload [flags]     a probe user's latency while others flood connections, requests and never read
 //	crvload baseline-server      the SFU bench's baseline forwarder (the bench starts it itself)
 //
 // Every command stops cleanly on Ctrl-C: clients are closed, embedded or
@@ -58,7 +60,7 @@ func realMain(args []string) int {
 var errFailures = errors.New("some users failed")
 
 // errUsage is a command line crvload does not understand.
-var errUsage = errors.New("usage: crvload [run|bench sfu|bench signaling|bench transfer|baseline-server] [flags]")
+var errUsage = errors.New("usage: crvload [run|bench sfu|bench signaling|bench transfer|soak|overload|baseline-server] [flags]")
 
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || len(args[0]) > 0 && args[0][0] == '-' {
@@ -69,6 +71,10 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runCmd(ctx, args[1:], stdout, stderr)
 	case "baseline-server":
 		return baselineCmd(ctx, args[1:], stderr)
+	case "soak":
+		return soakCmd(ctx, args[1:], stdout, stderr)
+	case "overload":
+		return overloadCmd(ctx, args[1:], stdout, stderr)
 	case "bench":
 		if len(args) < 2 {
 			return errUsage
