@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -158,4 +160,47 @@ func TestBrowserResumeMedia(t *testing.T) {
 	}
 	alice.run(`CRVideo_HungupCall(callID, "bye", "hc")`)
 	bob.run(`T.wait("NotifyCallHungup", (id, ext) => ext === "bye")`)
+}
+
+// TestBrowserResumeQueuePlace: a queued customer's page loses its network
+// for 5 s; it keeps its place, and the agent who starts serving afterwards
+// is given that customer.
+func TestBrowserResumeQueuePlace(t *testing.T) {
+	needChromium(t)
+	path := filepath.Join(t.TempDir(), "crvnode.yaml")
+	must(t, os.WriteFile(path, []byte(queueYAML), 0o600))
+	fc, err := node.LoadConfigFile(path)
+	must(t, err)
+	n := startNode(t, "", fc)
+	site := webFor(t, n)
+	proxy := newProxy(t, n)
+	lossy := site
+	lossy.server = proxy.Addr()
+	b := startBrowser(t)
+	cust := b.sdkPage("cust", lossy)
+	cust.login(lossy, "cust")
+	cust.run(`(async () => {
+		CRVideo_InitQueueDat("iq");
+		await T.wait("InitQueueDatRslt");
+		CRVideo_StartQueuing(1, "order 42", "sq");
+		const [code] = await T.wait("StartQueuingRslt");
+		if (code !== 0) throw new Error("StartQueuingRslt " + code);
+	})()`)
+
+	proxy.SetMode(faultnet.Down)
+	cust.run(`T.wait("NetStateChanged", (l) => l === 0)`)
+	time.Sleep(dropFor)
+	proxy.SetMode(faultnet.Pass)
+	cust.run(`(async () => {
+		await T.wait("NetStateChanged", (l) => l === 10);
+		const qi = CRVideo_GetQueuingInfo();
+		if (qi.queID !== 1 || qi.position !== 1) throw new Error("GetQueuingInfo after the drop " + JSON.stringify(qi));
+	})()`)
+	agent := loginAcme(t, n, "agent")
+	must(t, agent.StartService(ctxTimeout(t, 10*time.Second), 1, 1))
+	agent.assignedTo(1, "cust")
+	cust.run(`(() => {
+		const off = T.events.filter((e) => e.name === "LineOff");
+		if (off.length) throw new Error("LineOff " + JSON.stringify(off[0].args));
+	})()`)
 }
