@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/crvnode/crvnode/protocol"
 )
@@ -100,6 +101,10 @@ func TestRateLimit(t *testing.T) {
 	}
 	if ce := a.waitClosed(); ce == nil || ce.Code != websocket.ClosePolicyViolation {
 		t.Fatalf("close frame %v, want 1008", ce)
+	}
+	// One connection closed, however many messages it had sent by then.
+	if got := testutil.ToFloat64(n.srv.metrics.abuseCloses); got != 1 {
+		t.Errorf("crvnode_rate_abuse_closes_total %v, want 1", got)
 	}
 }
 

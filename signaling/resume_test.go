@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"encoding/json"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"strings"
 	"testing"
 	"time"
@@ -322,10 +323,23 @@ func TestReplayOverflowEnds(t *testing.T) {
 	b := login(t, n, "bob")
 	b.ok(protocol.MethodStartUserStatusNotify, nil, nil)
 	n.lose(a)
+	n.waitDetached(1)
+	// A burst of events (a meeting's fan-out) past the buffer at once:
+	// the session ends once, not once per message.
+	n.srv.mu.Lock()
+	for s := range n.srv.detached {
+		for range 50 {
+			s.send([]byte(`{"jsonrpc":"2.0","method":"notifyMeetingCustomMsg","params":{}}`))
+		}
+	}
+	n.srv.mu.Unlock()
+	n.waitDetached(0)
+	if got := testutil.ToFloat64(n.srv.metrics.resumes.WithLabelValues("overflow")); got != 1 {
+		t.Errorf("resumes{outcome=overflow} %v, want 1 for one session", got)
+	}
 	for i := range 6 {
 		b.ok(protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: (i + 1) % 2}, nil)
 	}
-	n.waitDetached(0)
 	for {
 		var st protocol.NotifyUserStatus
 		b.expectEvent(protocol.EventNotifyUserStatus, &st)

@@ -147,12 +147,14 @@ type session struct {
 	handoff  *session    // a resume on this connection took that session over
 	handing  bool        // a resume is moving the session to a new connection
 	resumed  uint64      // seq up to which that resume replayed
+	overflow bool        // the replay buffer overflowed: the session is ending
 
 	// Owned by the reader goroutine of the session's connection.
 	app       *app
 	user      *user
 	limiter   bucket
 	anonSince time.Time // when the connection opened or last logged out
+	abusive   bool      // closed for rate abuse: what is still read is dropped
 }
 
 func newSession(srv *Server, l *link, remote, baseURL string) *session {
@@ -182,9 +184,13 @@ func (s *session) send(b []byte) {
 		s.seq++
 		b = withSeq(b, s.seq)
 		if !s.replay.add(s.seq, b, s.link != nil) {
+			first := !s.overflow
+			s.overflow = true
 			s.mu.Unlock()
-			s.srv.metrics.resumes.WithLabelValues("overflow").Inc()
-			go s.finish(protocol.ConnectionLost)
+			if first { // once: messages keep coming until finish has ended it
+				s.srv.metrics.resumes.WithLabelValues("overflow").Inc()
+				go s.finish(protocol.ConnectionLost)
+			}
 			return
 		}
 	}
@@ -289,8 +295,12 @@ func (s *session) loginOverdue() bool {
 // JSON-RPC request, and dispatches it. Every message counts against the
 // limit, well-formed or not, so that no kind of flood escapes it.
 func (s *session) handle(data []byte) {
+	if s.abusive {
+		return // the connection is closing; messages read meanwhile are dropped
+	}
 	ok, abuse := s.limiter.allow(time.Now())
 	if abuse {
+		s.abusive = true
 		s.srv.metrics.abuseCloses.Inc()
 		s.closeLink(websocket.ClosePolicyViolation, "request rate abuse")
 		return
