@@ -281,6 +281,9 @@
     // w holds the requests that wait for the resume: those of the lost
     // connection and those the app makes meanwhile (rpc queues them here).
     var w = s.waiting = { pending: c.pending, nextID: c.nextID };
+    // The session lives on the node it logged in to: resume there, not on
+    // the first of several addresses.
+    var url = c.ws.url || wsURLs()[0];
     s.resuming = true;
     fire('NetStateChanged', 0);
     function giveUp(code) {
@@ -294,7 +297,6 @@
     function attempt() {
       if (sess !== s) { failPending(w, ERR.CONNECTIONLOST); return; } // logged out meanwhile
       if (Date.now() >= deadline) { giveUp(ERR.CONNECTIONLOST); return; }
-      var url = wsURLs()[0];
       openSocket(url).then(function (ws) {
         if (sess !== s) { try { ws.close(1000); } catch (e) { /* ignore */ } return null; }
         var nc = adopt(ws, w.nextID, w.pending);
