@@ -49,6 +49,7 @@ type media struct {
 	downSent    bool
 	downSession string // SDP session of the down connection: only the media goroutine
 	closed      bool
+	restarting  map[*webrtc.PeerConnection]bool // ICE restarts asked for, until connected again
 
 	closeOnce sync.Once
 
@@ -88,10 +89,11 @@ func newMedia(c *Client) (*media, error) {
 	}
 	m := &media{
 		c: c, ops: queue.New[func()](), done: make(chan struct{}),
-		api:       webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)),
-		published: map[protocol.Source]*published{},
-		downInfo:  map[string]protocol.DownTrack{},
-		dataReady: make(chan struct{}),
+		api:        webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)),
+		published:  map[protocol.Source]*published{},
+		downInfo:   map[string]protocol.DownTrack{},
+		dataReady:  make(chan struct{}),
+		restarting: map[*webrtc.PeerConnection]bool{},
 	}
 	go m.run()
 	return m, nil

@@ -111,18 +111,17 @@ func (c *Client) resumeLoop(deadline time.Time, cause error) {
 		case <-t.C:
 		}
 		delay = min(2*delay, resumeMaxDelay)
-		left := time.Until(deadline)
-		if left <= 0 {
+		if time.Until(deadline) <= 0 {
 			c.connectionEnded(errors.New("the resume grace window passed"), protocol.ConnectionLost)
 			return
 		}
-		ctx, cancel := context.WithTimeout(c.closed, min(left, resumeAttemptTimeout))
-		l, err := c.tryResume(ctx)
+		ctx, cancel := context.WithDeadline(c.closed, deadline)
+		a, err := c.tryResume(ctx)
 		cancel()
 		var perr *protocol.Error
 		switch {
 		case err == nil:
-			if !c.resumed(l) {
+			if !c.resumed(a) {
 				c.connectionEnded(cause, protocol.ConnectionLost)
 			}
 			return
@@ -132,6 +131,9 @@ func (c *Client) resumeLoop(deadline time.Time, cause error) {
 			if perr.Code == protocol.UserBeenKickout {
 				code = protocol.UserBeenKickout
 			}
+			if perr.Code == protocol.ConnectionLost && c.loggedOutMeanwhile() {
+				err = errors.New("logged out") // no lineOff after a logout
+			}
 			c.connectionEnded(err, code)
 			return
 		}
@@ -140,25 +142,62 @@ func (c *Client) resumeLoop(deadline time.Time, cause error) {
 	}
 }
 
+// loggedOutMeanwhile handles a logout the node may have taken just before
+// the connection was lost: its answer is not replayed (it has no seq), so
+// the session is gone when the client comes back. A pending logout is
+// then answered as done, and no lineOff follows.
+func (c *Client) loggedOutMeanwhile() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, p := range c.pending {
+		if p.method == protocol.MethodLogout {
+			delete(c.pending, id)
+			p.ch <- &protocol.Message{JSONRPC: protocol.Version, Result: json.RawMessage("{}")}
+			c.lineOffSeen = true
+			return true
+		}
+	}
+	return false
+}
+
 // jitter spreads d by ±25 %, so that the clients of a node that went away
 // do not all come back in the same instant.
 func jitter(d time.Duration) time.Duration {
 	return d*3/4 + rand.N(d/2+1)
 }
 
+// attempt is a connection on which the node resumed the session, with the
+// messages it replayed, not yet handled.
+type attempt struct {
+	link   *wsLink
+	replay [][]byte
+}
+
 // tryResume dials the node and resumes the session on the new connection.
-// The messages the node replays come before its answer; they are handled
-// once the answer says the session is back, after netStateChanged
-// "restored". A refusal is the node's *protocol.Error; anything else is a
-// failure to reach the node, worth another attempt.
-func (c *Client) tryResume(ctx context.Context) (*wsLink, error) {
-	conn, _, err := c.opts.Dialer.DialContext(ctx, c.url, c.opts.Header)
+// The dial and the WebSocket handshake get resumeAttemptTimeout; once the
+// resume request is out, the answer may take until the grace window ends
+// (ctx), since the node retires the token the moment it takes the resume:
+// a second attempt with it would be refused. A refusal is the node's
+// *protocol.Error; anything else is a failure to reach the node, worth
+// another attempt.
+func (c *Client) tryResume(ctx context.Context) (*attempt, error) {
+	dctx, cancel := context.WithTimeout(ctx, resumeAttemptTimeout)
+	conn, _, err := c.opts.Dialer.DialContext(dctx, c.url, c.opts.Header)
+	cancel()
 	if err != nil {
 		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	stop := context.AfterFunc(ctx, func() {
+		if c.closed.Err() != nil {
+			// Close: if the node took the resume, this ends the session
+			// as a logout does; if not, the grace window will.
+			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+			_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(100*time.Millisecond))
+		}
+		_ = conn.Close()
+	})
 	defer stop()
-	fail := func(err error) (*wsLink, error) {
+	fail := func(err error) (*attempt, error) {
 		_ = conn.Close()
 		if ctx.Err() != nil && !errors.As(err, new(*protocol.Error)) {
 			return nil, ctx.Err()
@@ -166,10 +205,7 @@ func (c *Client) tryResume(ctx context.Context) (*wsLink, error) {
 		return nil, err
 	}
 	conn.SetReadLimit(maxMessageSize)
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetReadDeadline(dl)
-		_ = conn.SetWriteDeadline(dl)
-	}
+	_ = conn.SetWriteDeadline(time.Now().Add(resumeAttemptTimeout))
 	c.mu.Lock()
 	st := c.resume
 	c.mu.Unlock()
@@ -201,32 +237,40 @@ func (c *Client) tryResume(ctx context.Context) (*wsLink, error) {
 			c.resume.token = res.ResumeToken
 			c.resume.grace = time.Duration(res.ResumeGraceMs) * time.Millisecond
 			c.mu.Unlock()
-			_ = conn.SetReadDeadline(time.Time{})
 			_ = conn.SetWriteDeadline(time.Time{})
-			c.events.Push(Event{Method: protocol.EventNetStateChanged, Data: &protocol.NetState{State: protocol.NetRestored}})
-			for _, m := range replay {
-				c.handleMessage(m)
-			}
-			return newLink(conn), nil
+			return &attempt{link: newLink(conn), replay: replay}, nil
 		}
 		replay = append(replay, data)
 	}
 }
 
-// resumed makes l the session's connection: the requests the node has not
-// answered go out again on it, in the order they were made, and the
-// reader and pinger start. A media connection that failed meanwhile is
+// resumed makes a's connection the session's: the app hears
+// netStateChanged "restored", then the replayed messages are handled,
+// then the requests the node has not answered go out again on it in the
+// order they were made, and the reader and pinger start. All that under
+// writeMu, so that nothing else is written on the connection meanwhile
+// and what the replay sets off (an ICE candidate after a replayed answer)
+// goes out on it after. A media connection that failed meanwhile is
 // restarted. It reports false if Close came first.
-func (c *Client) resumed(l *wsLink) bool {
+func (c *Client) resumed(a *attempt) bool {
+	l := a.link
 	c.writeMu.Lock()
 	c.mu.Lock()
 	if c.closing || c.pending == nil {
 		c.mu.Unlock()
 		c.writeMu.Unlock()
-		closeLink(l, websocket.CloseNormalClosure)
+		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+		_ = l.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(100*time.Millisecond))
+		_ = l.conn.Close()
 		return false
 	}
 	c.link = l
+	c.mu.Unlock()
+	c.events.Push(Event{Method: protocol.EventNetStateChanged, Data: &protocol.NetState{State: protocol.NetRestored}})
+	for _, m := range a.replay {
+		c.handleMessage(m)
+	}
+	c.mu.Lock()
 	again := make([]*pendingCall, 0, len(c.pending))
 	for _, p := range c.pending {
 		again = append(again, p)
@@ -243,7 +287,7 @@ func (c *Client) resumed(l *wsLink) bool {
 	}
 	c.writeMu.Unlock()
 	c.startLink(l)
-	c.log.Info("crvnode client: session resumed", "requestsSentAgain", len(again))
+	c.log.Info("crvnode client: session resumed", "replayed", len(a.replay), "requestsSentAgain", len(again))
 	c.mu.Lock()
 	m := c.media
 	c.mu.Unlock()
@@ -258,16 +302,30 @@ func (c *Client) resumed(l *wsLink) bool {
 // an ICE-restart offer, the down one by asking the node for one.
 func (m *media) restartFailed() {
 	m.mu.Lock()
-	up, down, closed := m.up, m.down, m.closed
+	up, down := m.up, m.down
 	m.mu.Unlock()
-	if closed {
-		return
+	if up != nil {
+		m.restartIfFailed(up, m.restartUp)
 	}
-	if up != nil && up.ConnectionState() == webrtc.PeerConnectionStateFailed {
-		m.restartUp()
+	if down != nil {
+		m.restartIfFailed(down, m.restartDown)
 	}
-	if down != nil && down.ConnectionState() == webrtc.PeerConnectionStateFailed {
-		m.restartDown()
+}
+
+// restartIfFailed runs restart (on the media goroutine) if pc is still one
+// of the client's connections, has failed, and no restart of it is under
+// way: a failure seen during the loss and the check after the resume ask
+// for the same restart.
+func (m *media) restartIfFailed(pc *webrtc.PeerConnection, restart func()) {
+	failed := pc.ConnectionState() == webrtc.PeerConnectionStateFailed
+	m.mu.Lock()
+	ok := failed && !m.closed && (m.up == pc || m.down == pc) && !m.restarting[pc]
+	if ok {
+		m.restarting[pc] = true
+	}
+	m.mu.Unlock()
+	if ok {
+		restart()
 	}
 }
 
@@ -294,18 +352,17 @@ func (m *media) restartDown() {
 // watchFailure restarts a media connection that fails while the session
 // lives: the node's side stays, so an ICE restart brings it back without
 // leaving the meeting. Requests it makes while the session resumes wait
-// for the resume.
+// for the resume. A connection that connects again may be restarted again
+// if it fails later.
 func (m *media) watchFailure(pc *webrtc.PeerConnection, restart func()) {
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		if s == webrtc.PeerConnectionStateFailed {
-			m.ops.Push(func() {
-				m.mu.Lock()
-				current := !m.closed && (m.up == pc || m.down == pc)
-				m.mu.Unlock()
-				if current && pc.ConnectionState() == webrtc.PeerConnectionStateFailed {
-					restart()
-				}
-			})
+		switch s {
+		case webrtc.PeerConnectionStateFailed:
+			m.ops.Push(func() { m.restartIfFailed(pc, restart) })
+		case webrtc.PeerConnectionStateConnected, webrtc.PeerConnectionStateClosed:
+			m.mu.Lock()
+			delete(m.restarting, pc)
+			m.mu.Unlock()
 		}
 	})
 }

@@ -1,7 +1,9 @@
 package client
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -274,5 +276,121 @@ func TestCloseWhileResuming(t *testing.T) {
 	}
 	if evs := drainEvents(t, c, log); len(evs) != 0 {
 		t.Errorf("events after Close: %+v", evs)
+	}
+}
+
+// resumeAnswered waits for the client's resume on the node's next
+// connection and answers it after delay, with replayed messages first.
+func resumeAnswered(t *testing.T, node *fakeNode, delay time.Duration, replay ...func(nc *nodeConn)) *nodeConn {
+	t.Helper()
+	nc := node.nextConn()
+	r := nc.recvMethod(protocol.MethodResume)
+	time.Sleep(delay)
+	for _, f := range replay {
+		f(nc)
+	}
+	nc.reply(r.msg.ID, protocol.ResumeResult{ResumeToken: "tok2", ResumeGraceMs: 10000})
+	return nc
+}
+
+// TestResumeSlowAnswer: the node took the resume (and retired the token)
+// but answers after longer than a dial may take: the client waits for the
+// answer rather than trying again with the retired token.
+func TestResumeSlowAnswer(t *testing.T) {
+	log := newEventLog()
+	node := newFakeNode(t)
+	c, nc := node.dial(Options{Handler: log.handler})
+	loginResumable(t, c, nc, 10*time.Second)
+	nc.drop()
+	expectNetState(t, log, protocol.NetLost)
+	resumeAnswered(t, node, resumeAttemptTimeout+500*time.Millisecond)
+	expectNetState(t, log, protocol.NetRestored)
+	select {
+	case <-node.conns:
+		t.Error("the client tried again while the node was answering")
+	default:
+	}
+}
+
+// TestResumeAbandonedRequest: a request made during the loss whose caller
+// gave up is not sent once the session is back.
+func TestResumeAbandonedRequest(t *testing.T) {
+	log := newEventLog()
+	node := newFakeNode(t)
+	c, nc := node.dial(Options{Handler: log.handler})
+	loginResumable(t, c, nc, 10*time.Second)
+	nc.drop()
+	expectNetState(t, log, protocol.NetLost)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := c.EnterMeeting(ctx, 7, "", ""); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("EnterMeeting during the loss = %v, want its deadline", err)
+	}
+	nc2 := resumeAnswered(t, node, 0)
+	expectNetState(t, log, protocol.NetRestored)
+	errc := make(chan error, 1)
+	go func() { errc <- c.Do(testCtx(t), "sync", nil, nil) }()
+	r := nc2.recv()
+	if r.msg.Method != "sync" {
+		t.Fatalf("after the resume the node got %s, want only the new request", r.raw)
+	}
+	nc2.reply(r.msg.ID, nil)
+	if err := <-errc; err != nil || c.MeetingID() != 0 {
+		t.Fatalf("sync %v, meeting %d", err, c.MeetingID())
+	}
+}
+
+// TestResumeNotifyAfterReplayedAnswer: what a replayed answer sets off
+// (ICE candidates after an upOffer's answer) goes out on the resumed
+// connection, not into the void.
+func TestResumeNotifyAfterReplayedAnswer(t *testing.T) {
+	log := newEventLog()
+	node := newFakeNode(t)
+	c, nc := node.dial(Options{Handler: log.handler})
+	loginResumable(t, c, nc, 10*time.Second)
+	notified := make(chan error, 1)
+	go func() {
+		if err := c.Do(testCtx(t), "offer", nil, nil); err != nil {
+			notified <- err
+			return
+		}
+		notified <- c.Notify("candidate", nil)
+	}()
+	r := nc.recvMethod("offer")
+	nc.drop()
+	expectNetState(t, log, protocol.NetLost)
+	nc2 := resumeAnswered(t, node, 0, func(nc *nodeConn) {
+		numberedReply(t, nc, 2, r.msg.ID, nil)
+		for i := range 50 { // more replay after the answer
+			numberedEvent(t, nc, uint64(3+i), "later", nil)
+		}
+	})
+	if err := <-notified; err != nil {
+		t.Fatalf("notification after the replayed answer: %v", err)
+	}
+	nc2.recvMethod("candidate")
+}
+
+// TestResumeAfterLogout: a logout the node took just before the loss
+// leaves no session to resume (207); the client takes that as the logout's
+// success, with no lineOff.
+func TestResumeAfterLogout(t *testing.T) {
+	log := newEventLog()
+	node := newFakeNode(t)
+	c, nc := node.dial(Options{Handler: log.handler})
+	loginResumable(t, c, nc, 10*time.Second)
+	done := make(chan error, 1)
+	go func() { done <- c.Logout(testCtx(t)) }()
+	nc.recvMethod(protocol.MethodLogout)
+	nc.drop() // the answer is lost with the connection
+	expectNetState(t, log, protocol.NetLost)
+	nc2 := node.nextConn()
+	r := nc2.recvMethod(protocol.MethodResume)
+	nc2.replyError(r.msg.ID, protocol.ConnectionLost, "no session")
+	if err := <-done; err != nil {
+		t.Fatalf("Logout = %v, want success", err)
+	}
+	if evs := drainEvents(t, c, log); len(evs) != 0 {
+		t.Errorf("events after the logout: %+v", evs)
 	}
 }

@@ -142,12 +142,16 @@ func (c *Client) register(id int64, method string, data []byte) (*pendingCall, e
 }
 
 // forget removes a request nobody waits for any more. An abandoned request
-// whose response changes session state stays registered, so that a late
-// success (the node did enter the meeting) still updates the state.
+// whose response changes session state stays registered if it went out,
+// so that a late success (the node did enter the meeting) still updates
+// the state; one that never went out (made while the session resumes) is
+// dropped, so that a resume does not send what the caller was told failed.
 func (c *Client) forget(id int64, abandoned bool) {
+	c.writeMu.Lock() // sentOn is under it
+	defer c.writeMu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p, ok := c.pending[id]; ok && (!abandoned || resultHooks[p.method] == nil) {
+	if p, ok := c.pending[id]; ok && (!abandoned || resultHooks[p.method] == nil || p.sentOn == nil) {
 		delete(c.pending, id)
 	}
 }
