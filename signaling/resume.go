@@ -221,14 +221,16 @@ func (s *session) connEnded(l *link, err error) {
 		s.graceGen++
 		gen := s.graceGen
 		s.grace = time.AfterFunc(grace, func() { s.graceEnded(gen) })
+		// Under s.mu, so that a finish (a kick by a new login, at this very
+		// moment) cannot come between: it would find nothing to remove,
+		// and the ended session would stay listed as waiting for ever.
+		s.srv.waiting(s, true)
 	}
 	s.mu.Unlock()
 	l.close(websocket.CloseNormalClosure, "", false) // the writer ends too
 	if !keep {
 		s.finish(protocol.ConnectionLost)
-		return
 	}
-	s.srv.waiting(s, true)
 }
 
 // CloseLost is the close code with which a client says that it takes the

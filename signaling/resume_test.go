@@ -2,12 +2,12 @@ package signaling
 
 import (
 	"encoding/json"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/crvnode/crvnode/protocol"
 )
