@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -73,12 +72,8 @@ func signalingLimits(grace time.Duration) signaling.Limits {
 // network's return to the first new frame on each page is logged.
 func TestBrowserResumeMedia(t *testing.T) {
 	needChromium(t)
-	raw, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	must(t, err)
-	udp := faultnet.WrapPacketConn(raw)
-	n := startMediaNodeOn(t, node.FileConfig{}, udp)
+	n, udp, proxy := lossyMediaNode(t)
 	site := webFor(t, n)
-	proxy := newProxy(t, n)
 	lossy := site
 	lossy.server = proxy.Addr()
 	b := startBrowser(t)

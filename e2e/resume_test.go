@@ -38,6 +38,17 @@ func newProxy(t testing.TB, n *node.Node) *faultnet.Proxy {
 	return p
 }
 
+// lossyMediaNode starts a media node whose UDP socket the test can
+// black-hole, and a proxy to it.
+func lossyMediaNode(t testing.TB) (*node.Node, *faultnet.PacketConn, *faultnet.Proxy) {
+	t.Helper()
+	raw, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	must(t, err)
+	udp := faultnet.WrapPacketConn(raw)
+	n := startMediaNodeOn(t, node.FileConfig{}, udp)
+	return n, udp, newProxy(t, n)
+}
+
 // loginThrough logs id of acme in through p.
 func loginThrough(t testing.TB, p *faultnet.Proxy, id string) *user {
 	t.Helper()
@@ -278,11 +289,7 @@ func TestResumeMeetingMedia(t *testing.T) {
 		short bool
 	}{{"ice-recovers", false}, {"ice-restart", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			raw, err := net.ListenPacket("udp4", "127.0.0.1:0")
-			must(t, err)
-			udp := faultnet.WrapPacketConn(raw)
-			n := startMediaNodeOn(t, node.FileConfig{}, udp)
-			p := newProxy(t, n)
+			n, udp, p := lossyMediaNode(t)
 			ctx := ctxTimeout(t, 90*time.Second)
 			logs := &logCounter{}
 			ann := joinShortICE(t, p, "ann", tc.short, logs)
@@ -341,11 +348,7 @@ func TestResumeTransfer(t *testing.T) {
 		media bool
 	}{{"websocket", false}, {"all", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			raw, err := net.ListenPacket("udp4", "127.0.0.1:0")
-			must(t, err)
-			udp := faultnet.WrapPacketConn(raw)
-			n := startMediaNodeOn(t, node.FileConfig{}, udp)
-			p := newProxy(t, n)
+			n, udp, p := lossyMediaNode(t)
 			ctx := ctxTimeout(t, 2*time.Minute)
 			a := transferClientAt(t, "ws://"+p.Addr()+"/ws", "alice")
 			b := transferClient(t, n, "bob")

@@ -86,13 +86,19 @@ func soakCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if rep == nil {
 		return err
 	}
-	if c.json {
-		err = errors.Join(err, writeJSON(stdout, rep))
+	return verdict(stdout, c.json, err, rep, func(w io.Writer) error { return printSoak(w, rep) }, rep.Failures, "soak")
+}
+
+// verdict prints a run's report, as JSON or as a table, and makes its
+// failed checks the command's failure.
+func verdict(w io.Writer, asJSON bool, err error, rep any, table func(io.Writer) error, failures []string, what string) error {
+	if asJSON {
+		err = errors.Join(err, writeJSON(w, rep))
 	} else {
-		err = errors.Join(err, printSoak(stdout, rep))
+		err = errors.Join(err, table(w))
 	}
-	if err == nil && len(rep.Failures) > 0 {
-		err = fmt.Errorf("%w: %d soak checks failed", errFailures, len(rep.Failures))
+	if err == nil && len(failures) > 0 {
+		err = fmt.Errorf("%w: %d %s checks failed", errFailures, len(failures), what)
 	}
 	return err
 }
@@ -184,15 +190,7 @@ func overloadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if rep == nil {
 		return err
 	}
-	if c.json {
-		err = errors.Join(err, writeJSON(stdout, rep))
-	} else {
-		err = errors.Join(err, printOverload(stdout, rep))
-	}
-	if err == nil && len(rep.Failures) > 0 {
-		err = fmt.Errorf("%w: %d overload checks failed", errFailures, len(rep.Failures))
-	}
-	return err
+	return verdict(stdout, c.json, err, rep, func(w io.Writer) error { return printOverload(w, rep) }, rep.Failures, "overload")
 }
 
 func printOverload(w io.Writer, r *loadgen.OverloadReport) error {

@@ -524,15 +524,8 @@ func (st *soakStep) call() error {
 	if err != nil {
 		return err
 	}
-	b, err := st.login("b", false, false)
+	b, callID, err := st.ring(a)
 	if err != nil {
-		return err
-	}
-	callID, err := a.Call(st.ctx, b.id, nil, "soak")
-	if st.do("call", err) != nil {
-		return err
-	}
-	if _, err := st.wait(b, protocol.EventNotifyCallIn, nil); err != nil {
 		return err
 	}
 	if err := st.do("acceptCall", b.AcceptCall(st.ctx, callID, nil, "")); err != nil {
@@ -547,6 +540,21 @@ func (st *soakStep) call() error {
 	}
 	_, err = st.wait(b, protocol.EventNotifyCallHungup, nil)
 	return err
+}
+
+// ring logs in b and has a call it; it returns once b hears the call.
+func (st *soakStep) ring(a *soakClient) (b *soakClient, callID string, err error) {
+	if b, err = st.login("b", false, false); err != nil {
+		return nil, "", err
+	}
+	callID, err = a.Call(st.ctx, b.id, nil, "soak")
+	if st.do("call", err) != nil {
+		return nil, "", err
+	}
+	if _, err := st.wait(b, protocol.EventNotifyCallIn, nil); err != nil {
+		return nil, "", err
+	}
+	return b, callID, nil
 }
 
 func (st *soakStep) meeting() error {
@@ -677,15 +685,8 @@ func (st *soakStep) abrupt() error {
 	case 0:
 		_ = st.do("startUserStatusNotify", a.StartUserStatusNotify(st.ctx))
 	case 1, 2:
-		b, err := st.login("b", false, false)
+		b, callID, err := st.ring(a)
 		if err != nil {
-			return err
-		}
-		callID, err := a.Call(st.ctx, b.id, nil, "")
-		if st.do("call", err) != nil {
-			return err
-		}
-		if _, err := st.wait(b, protocol.EventNotifyCallIn, nil); err != nil {
 			return err
 		}
 		if mrand.IntN(2) == 0 {
