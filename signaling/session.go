@@ -331,6 +331,13 @@ func (s *session) handle(data []byte) {
 		s.reply(m.ID, nil, protocol.Errorf(protocol.RPCInvalidRequest, `a request needs "jsonrpc":"2.0" and a method`))
 		return
 	}
+	if m.Method == protocol.MethodResume && len(m.ID) == 0 {
+		// A resume retires the token it presents and answers with the
+		// next one: as a notification, which gets no answer, it would
+		// move the session onto a connection that cannot resume it again.
+		s.srv.metrics.request(label, protocol.RPCInvalidRequest)
+		return
+	}
 	res, e := s.dispatch(m.Method, m.Params)
 	s.srv.metrics.request(label, protocol.CodeOf(errOrNil(e)))
 	if s.srv.methods[m.Method].unnumbered {
