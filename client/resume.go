@@ -41,12 +41,10 @@ type resumeState struct {
 const (
 	resumeFirstDelay = 250 * time.Millisecond
 	resumeMaxDelay   = 2 * time.Second
-	// resumeAttemptTimeout bounds one attempt (dial, resume, replay), so
-	// that a connection into a black hole does not use up the window.
+	// resumeAttemptTimeout bounds an attempt's dial and WebSocket
+	// handshake, so that a dial into a black hole does not use up the
+	// window (the resume's answer is waited for until the window ends).
 	resumeAttemptTimeout = 3 * time.Second
-	// CloseLost is the close code of a connection the client took for
-	// lost: the node keeps the session for a resume.
-	closeLost = 4001
 )
 
 // lostCause reports whether a connection that ended with err was lost,
@@ -58,7 +56,7 @@ func lostCause(err error) bool {
 		return true // a network error, a read timeout
 	}
 	switch ce.Code {
-	case websocket.CloseAbnormalClosure, websocket.CloseTryAgainLater, closeLost:
+	case websocket.CloseAbnormalClosure, websocket.CloseTryAgainLater, protocol.CloseLost:
 		return true
 	}
 	return false
@@ -69,19 +67,18 @@ func lostCause(err error) bool {
 // the session.
 func (c *Client) linkEnded(l *wsLink, cause error) {
 	close(l.stop)
-	if !lostCause(cause) {
-		_ = l.conn.Close()
-	} else {
+	lost := lostCause(cause)
+	if lost {
 		// Tell the node, if it still hears us, that this connection is
 		// taken for lost, so that it keeps the session.
-		msg := websocket.FormatCloseMessage(closeLost, "")
+		msg := websocket.FormatCloseMessage(protocol.CloseLost, "")
 		_ = l.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(100*time.Millisecond))
-		_ = l.conn.Close()
 	}
+	_ = l.conn.Close()
 	c.mu.Lock()
 	st := c.resume
-	resumable := !c.closing && !c.lineOffSeen && !c.opts.NoResume && c.url != "" &&
-		st.token != "" && st.grace > 0 && c.pending != nil && lostCause(cause)
+	resumable := lost && !c.closing && !c.lineOffSeen && !c.opts.NoResume && c.url != "" &&
+		st.token != "" && st.grace > 0 && c.pending != nil
 	if resumable {
 		c.link = nil
 	}

@@ -55,6 +55,17 @@ func loginResumable(t *testing.T, c *Client, nc *nodeConn, grace time.Duration) 
 	}
 }
 
+// resumableClient is a client logged in with a resume token and grace
+// window, with the scripted node and the Handler's log.
+func resumableClient(t *testing.T, grace time.Duration) (*Client, *nodeConn, *fakeNode, *eventLog) {
+	t.Helper()
+	log := newEventLog()
+	node := newFakeNode(t)
+	c, nc := node.dial(Options{Handler: log.handler})
+	loginResumable(t, c, nc, grace)
+	return c, nc, node, log
+}
+
 // nextConn waits for the client's next connection to the node.
 func (n *fakeNode) nextConn() *nodeConn {
 	n.t.Helper()
@@ -91,10 +102,7 @@ func expectNetState(t *testing.T, log *eventLog, state string) {
 // answered is, with the same id, and a request made during the loss goes
 // out after the resume.
 func TestResumeAfterDrop(t *testing.T) {
-	log := newEventLog()
-	node := newFakeNode(t)
-	c, nc := node.dial(Options{Handler: log.handler})
-	loginResumable(t, c, nc, 10*time.Second)
+	c, nc, node, log := resumableClient(t, 10*time.Second)
 	numberedEvent(t, nc, 2, "first", nil)
 	expectEvent(t, log, "first")
 
@@ -173,10 +181,7 @@ func TestResumeRefused(t *testing.T) {
 		{protocol.TokenAuthFailed, protocol.ConnectionLost},
 	} {
 		t.Run(tc.answer.String(), func(t *testing.T) {
-			log := newEventLog()
-			node := newFakeNode(t)
-			c, nc := node.dial(Options{Handler: log.handler})
-			loginResumable(t, c, nc, 10*time.Second)
+			c, nc, node, log := resumableClient(t, 10*time.Second)
 			pending := make(chan error, 1)
 			go func() { pending <- c.Do(testCtx(t), "x", nil, nil) }()
 			nc.recvMethod("x")
@@ -199,10 +204,7 @@ func TestResumeRefused(t *testing.T) {
 // TestResumeGraceEnds checks that a client that cannot reach the node
 // within the grace window gives up with lineOff 207.
 func TestResumeGraceEnds(t *testing.T) {
-	log := newEventLog()
-	node := newFakeNode(t)
-	c, nc := node.dial(Options{Handler: log.handler})
-	loginResumable(t, c, nc, 600*time.Millisecond)
+	c, nc, node, log := resumableClient(t, 600*time.Millisecond)
 	node.srv.Close() // nothing listens any more: each attempt fails
 	nc.drop()
 	expectNetState(t, log, protocol.NetLost)
@@ -253,10 +255,7 @@ func TestNoResumeWhenClosedForCause(t *testing.T) {
 // TestCloseWhileResuming checks that Close stops a resume: no lineOff, the
 // client stops, pending requests fail with 207.
 func TestCloseWhileResuming(t *testing.T) {
-	log := newEventLog()
-	node := newFakeNode(t)
-	c, nc := node.dial(Options{Handler: log.handler})
-	loginResumable(t, c, nc, 10*time.Second)
+	c, nc, node, log := resumableClient(t, 10*time.Second)
 	node.srv.Close()
 	nc.drop()
 	expectNetState(t, log, protocol.NetLost)
@@ -297,10 +296,7 @@ func resumeAnswered(t *testing.T, node *fakeNode, delay time.Duration, replay ..
 // but answers after longer than a dial may take: the client waits for the
 // answer rather than trying again with the retired token.
 func TestResumeSlowAnswer(t *testing.T) {
-	log := newEventLog()
-	node := newFakeNode(t)
-	c, nc := node.dial(Options{Handler: log.handler})
-	loginResumable(t, c, nc, 10*time.Second)
+	_, nc, node, log := resumableClient(t, 10*time.Second)
 	nc.drop()
 	expectNetState(t, log, protocol.NetLost)
 	resumeAnswered(t, node, resumeAttemptTimeout+500*time.Millisecond)
@@ -315,10 +311,7 @@ func TestResumeSlowAnswer(t *testing.T) {
 // TestResumeAbandonedRequest: a request made during the loss whose caller
 // gave up is not sent once the session is back.
 func TestResumeAbandonedRequest(t *testing.T) {
-	log := newEventLog()
-	node := newFakeNode(t)
-	c, nc := node.dial(Options{Handler: log.handler})
-	loginResumable(t, c, nc, 10*time.Second)
+	c, nc, node, log := resumableClient(t, 10*time.Second)
 	nc.drop()
 	expectNetState(t, log, protocol.NetLost)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -344,10 +337,7 @@ func TestResumeAbandonedRequest(t *testing.T) {
 // (ICE candidates after an upOffer's answer) goes out on the resumed
 // connection, not into the void.
 func TestResumeNotifyAfterReplayedAnswer(t *testing.T) {
-	log := newEventLog()
-	node := newFakeNode(t)
-	c, nc := node.dial(Options{Handler: log.handler})
-	loginResumable(t, c, nc, 10*time.Second)
+	c, nc, node, log := resumableClient(t, 10*time.Second)
 	notified := make(chan error, 1)
 	go func() {
 		if err := c.Do(testCtx(t), "offer", nil, nil); err != nil {
@@ -375,10 +365,7 @@ func TestResumeNotifyAfterReplayedAnswer(t *testing.T) {
 // leaves no session to resume (207); the client takes that as the logout's
 // success, with no lineOff.
 func TestResumeAfterLogout(t *testing.T) {
-	log := newEventLog()
-	node := newFakeNode(t)
-	c, nc := node.dial(Options{Handler: log.handler})
-	loginResumable(t, c, nc, 10*time.Second)
+	c, nc, node, log := resumableClient(t, 10*time.Second)
 	done := make(chan error, 1)
 	go func() { done <- c.Logout(testCtx(t)) }()
 	nc.recvMethod(protocol.MethodLogout)

@@ -11,6 +11,11 @@ const (
 	MethodPing = "ping"
 )
 
+// CloseLost is the WebSocket close code with which a client says that it
+// takes the connection for lost (no answer for too long) and will resume:
+// the node keeps the session as after a network failure.
+const CloseLost = 4001
+
 // MaxResumeTokenLen bounds a resume token.
 const MaxResumeTokenLen = 128
 

@@ -233,17 +233,12 @@ func (s *session) connEnded(l *link, err error) {
 	}
 }
 
-// CloseLost is the close code with which a client says that it takes the
-// connection for lost (no answer for too long) and will resume: the
-// session waits for it as after a network failure.
-const CloseLost = 4001
-
 // lostConnection tells a connection that was lost (a network error, a
-// read timeout, an end without a close frame, a close with CloseLost)
+// read timeout, an end without a close frame, a close with protocol.CloseLost)
 // from one the client closed on purpose.
 func lostConnection(err error) bool {
 	ce, ok := err.(*websocket.CloseError)
-	return !ok || ce.Code == websocket.CloseAbnormalClosure || ce.Code == CloseLost
+	return !ok || ce.Code == websocket.CloseAbnormalClosure || ce.Code == protocol.CloseLost
 }
 
 func (s *session) graceEnded(gen int) {

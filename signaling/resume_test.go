@@ -371,10 +371,10 @@ func TestCloseFrameEndsSession(t *testing.T) {
 func TestCloseLostKeepsSession(t *testing.T) {
 	n := startNode(t, "", withGrace(10*time.Second, nil))
 	a, tok := resumable(t, n, "alice")
-	_ = a.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(CloseLost, "no answer"))
+	_ = a.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(protocol.CloseLost, "no answer"))
 	n.waitDetached(1)
 	if _, _, _, e := resume(t, n, protocol.ResumeParams{Token: tok, AppID: "acme", UserID: "alice", LastSeq: 1}); e != nil {
-		t.Fatalf("resume after a close with %d: %v", CloseLost, e)
+		t.Fatalf("resume after a close with %d: %v", protocol.CloseLost, e)
 	}
 }
 

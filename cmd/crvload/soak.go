@@ -52,6 +52,22 @@ func (t *target) with(ctx context.Context, c *common, config string, progress fu
 	})
 }
 
+// parseWithProgress adds -quiet to fs, parses args (no positional ones)
+// and returns the progress printer -quiet asks for.
+func parseWithProgress(fs *flag.FlagSet, args []string, stderr io.Writer) (func(string, ...any), error) {
+	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *quiet {
+		return func(string, ...any) {}, nil
+	}
+	return progressf(stderr), nil
+}
+
 func soakCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("crvload soak", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -63,20 +79,14 @@ func soakCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.DurationVar(&s.Sample, "sample", 10*time.Second, "how often the node's goroutines, open files and RSS are sampled")
 	fs.DurationVar(&s.Settle, "settle", 90*time.Second, "bound on the wait for the node to come back to its idle level after the load (past its resume grace window)")
 	grace := fs.Duration("grace", 20*time.Second, "the own node's resume grace window (limits.resumeGrace)")
-	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
-	if err := fs.Parse(args); err != nil {
+	progress, err := parseWithProgress(fs, args, stderr)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	s.Progress = progressf(stderr)
-	if *quiet {
-		s.Progress = func(string, ...any) {}
-	}
+	s.Progress = progress
 	config := fmt.Sprintf("apps:\n  - id: soak\n    secret: soak\nlimits:\n  rate: 10000\n  burst: 10000\n  resumeGrace: %s\n", *grace)
 	var rep *loadgen.SoakReport
-	err := t.with(ctx, c, config, s.Progress, func(url, metrics string) error {
+	err = t.with(ctx, c, config, s.Progress, func(url, metrics string) error {
 		s.URL, s.MetricsURL, s.App, s.Secret = url, metrics, t.app, t.secret
 		s.Loopback = isLoopbackURL(url)
 		var err error
@@ -165,23 +175,17 @@ func overloadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	maxConns := fs.Int("max-connections", 300, "the own node's limits.maxConnections")
 	fs.IntVar(&o.RateUsers, "rate-users", 4, "users sending requests past the rate limit")
 	fs.IntVar(&o.SlowReaders, "slow-readers", 20, "users who watch presence and never read")
-	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
-	if err := fs.Parse(args); err != nil {
+	progress, err := parseWithProgress(fs, args, stderr)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	o.Progress = progressf(stderr)
-	if *quiet {
-		o.Progress = func(string, ...any) {}
-	}
+	o.Progress = progress
 	if _, err := loadgen.RaiseFileLimit(); err != nil {
 		return err
 	}
 	config := fmt.Sprintf("apps:\n  - id: overload\n    secret: overload\nlimits:\n  maxConnections: %d\n  sendQueue: 64\n", *maxConns)
 	var rep *loadgen.OverloadReport
-	err := t.with(ctx, c, config, o.Progress, func(url, _ string) error {
+	err = t.with(ctx, c, config, o.Progress, func(url, _ string) error {
 		o.URL, o.App, o.Secret = url, t.app, t.secret
 		var err error
 		rep, err = loadgen.RunOverload(ctx, o)
