@@ -1,7 +1,9 @@
 package protocol
 
 // Media methods. The client offers the up connection (what it publishes,
-// and its data channel) right after login; the node offers the down
+// and its data channel) when it first needs it: entering a meeting,
+// publishing, sending data, or when the node asks (upNeeded); it may
+// close it again (upClose) when idle. The node offers the down
 // connection (what it receives) once the client is in a meeting. Each
 // connection has one offerer, so offers never collide.
 const (
@@ -9,6 +11,7 @@ const (
 	MethodUpCandidate   = "upCandidate"   // client → node: a trickled ICE candidate of the up connection
 	MethodDownAnswer    = "downAnswer"    // client → node: SDP answer to the node's downOffer
 	MethodDownCandidate = "downCandidate" // client → node: a trickled ICE candidate of the down connection
+	MethodUpClose       = "upClose"       // client → node: close the up connection; the next upOffer opens a new one
 
 	MethodOpenMic            = "openMic"
 	MethodCloseMic           = "closeMic"
@@ -26,6 +29,7 @@ const (
 	EventUpCandidate              = "upCandidate"   // node → client: the node's ICE candidate of the up connection
 	EventDownOffer                = "downOffer"     // node → client: SDP offer of the down connection
 	EventDownCandidate            = "downCandidate" // node → client: the node's ICE candidate of the down connection
+	EventUpNeeded                 = "upNeeded"      // node → client: data waits for this client: open the up connection with its crv-data channel
 	EventAudioStatusChanged       = "audioStatusChanged"
 	EventVideoStatusChanged       = "videoStatusChanged"
 	EventNotifyScreenShareStarted = "notifyScreenShareStarted"
@@ -36,12 +40,12 @@ const (
 // MediaMethods and MediaEvents list the media part of the protocol.
 var (
 	MediaMethods = []string{
-		MethodUpOffer, MethodUpCandidate, MethodDownAnswer, MethodDownCandidate,
+		MethodUpOffer, MethodUpCandidate, MethodDownAnswer, MethodDownCandidate, MethodUpClose,
 		MethodOpenMic, MethodCloseMic, MethodOpenVideo, MethodCloseVideo,
 		MethodStartScreenShare, MethodStopScreenShare, MethodGetWatchableVideos, MethodSetVideo, MethodClearVideo,
 	}
 	MediaEvents = []string{
-		EventUpCandidate, EventDownOffer, EventDownCandidate,
+		EventUpCandidate, EventDownOffer, EventDownCandidate, EventUpNeeded,
 		EventAudioStatusChanged, EventVideoStatusChanged,
 		EventNotifyScreenShareStarted, EventNotifyScreenShareStopped, EventMicEnergyUpdate,
 	}
