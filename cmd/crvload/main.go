@@ -6,6 +6,7 @@
 //	crvload bench transfer       relayed file transfer against a direct data channel
 //	crvload soak [flags]         the node's features at random for a long time; goroutines, files and RSS back to idle
 //	crvload overload [flags]     a probe user's latency while others flood connections, requests and never read
+//	crvload idle [flags]         the node's memory, goroutines and files per idle logged-in browser session
 //	crvload baseline-server      the SFU bench's baseline forwarder (the bench starts it itself)
 //
 // Every command stops cleanly on Ctrl-C: clients are closed, embedded or
@@ -60,7 +61,7 @@ func realMain(args []string) int {
 var errFailures = errors.New("some users failed")
 
 // errUsage is a command line crvload does not understand.
-var errUsage = errors.New("usage: crvload [run|bench sfu|bench signaling|bench transfer|soak|overload|baseline-server] [flags]")
+var errUsage = errors.New("usage: crvload [run|bench sfu|bench signaling|bench transfer|soak|overload|idle|baseline-server] [flags]")
 
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || len(args[0]) > 0 && args[0][0] == '-' {
@@ -75,6 +76,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return soakCmd(ctx, args[1:], stdout, stderr)
 	case "overload":
 		return overloadCmd(ctx, args[1:], stdout, stderr)
+	case "idle":
+		return idleCmd(ctx, args[1:], stdout, stderr)
 	case "bench":
 		if len(args) < 2 {
 			return errUsage
