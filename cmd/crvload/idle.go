@@ -28,7 +28,7 @@ func idleCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.DurationVar(&b.Hold, "hold", 10*time.Second, "how long the sessions are held before the reading")
 	fs.DurationVar(&b.Heartbeat, "heartbeat", 2*time.Second, "a session pings after this long without traffic, as the browser SDK does; negative: no pings")
 	fs.DurationVar(&b.Settle, "settle", 30*time.Second, "bound on the wait for the node to come back to idle after the logouts")
-	fs.StringVar(&b.HeapDir, "heap-profiles", "", "directory for the node's heap profiles at idle and with the sessions held (go tool pprof -base heap-idle.pb.gz heap-held.pb.gz)")
+	fs.StringVar(&b.HeapDir, "heap-profiles", "", "directory for the node's heap profiles at idle, with the sessions held and after (go tool pprof -base heap-idle.pb.gz heap-held.pb.gz)")
 	progress, err := parseWithProgress(fs, args, stderr)
 	if err != nil {
 		return err

@@ -168,8 +168,9 @@ type Idle struct {
 	// HEARTBEAT_IDLE, checked every 500 ms). Default 2 s; negative: none.
 	Heartbeat time.Duration
 	Settle    time.Duration // bound on the wait for the node to come back to idle after the logouts (default 30 s)
-	// HeapDir, if set, receives the node's heap profiles (pprof) at idle
-	// and with the sessions held: heap-idle.pb.gz, heap-held.pb.gz.
+	// HeapDir, if set, receives the node's heap profiles (pprof) at idle,
+	// with the sessions held and after their logouts: heap-idle.pb.gz,
+	// heap-held.pb.gz, heap-after.pb.gz.
 	HeapDir  string
 	Progress func(format string, args ...any) `json:"-"`
 }
@@ -808,7 +809,7 @@ func (r *idleRun) settle(ctx context.Context) (IdleReading, bool, error) {
 // read takes a reading of the node: after a collection when the node
 // serves its heap profile, and until two samples agree (goroutines equal,
 // RSS within 2 % or 1 MiB: writing the profile moves it), at most ten. The heap profiles of the
-// idle and held readings are kept in b.HeapDir when asked.
+// idle, held and after readings are kept in b.HeapDir when asked.
 func (r *idleRun) read(ctx context.Context, what string) (IdleReading, error) {
 	var prev IdleReading
 	var profile []byte
@@ -835,7 +836,7 @@ func (r *idleRun) read(ctx context.Context, what string) (IdleReading, error) {
 		cur.GCForced, cur.Samples = forced, i
 		if i > 1 && cur.Goroutines == prev.Goroutines &&
 			math.Abs(float64(cur.RSS-prev.RSS)) <= max(0.02*float64(prev.RSS), 1<<20) || i == 10 {
-			if r.b.HeapDir != "" && profile != nil && (what == "idle" || what == "held") {
+			if r.b.HeapDir != "" && profile != nil && (what == "idle" || what == "held" || what == "after") {
 				if err := os.WriteFile(filepath.Join(r.b.HeapDir, "heap-"+what+".pb.gz"), profile, 0o644); err != nil {
 					return cur, err
 				}

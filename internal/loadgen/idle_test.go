@@ -57,7 +57,7 @@ func TestIdleSessions(t *testing.T) {
 	if !rep.Settled || rep.After.Sessions != 0 || rep.After.Goroutines > rep.Idle.Goroutines+idleGoroutineSlack {
 		t.Errorf("after the logouts: %+v, idle %+v, settled %v", rep.After, rep.Idle, rep.Settled)
 	}
-	for _, f := range []string{"heap-idle.pb.gz", "heap-held.pb.gz"} {
+	for _, f := range []string{"heap-idle.pb.gz", "heap-held.pb.gz", "heap-after.pb.gz"} {
 		if st, err := os.Stat(filepath.Join(heap, f)); err != nil || st.Size() == 0 {
 			t.Errorf("heap profile %s: %v", f, err)
 		}
