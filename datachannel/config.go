@@ -17,7 +17,8 @@ const (
 	DefaultLowWater         = 64 << 10
 	DefaultMaxTasks         = 64
 	DefaultProgressInterval = 50 * time.Millisecond
-	DefaultStallTimeout     = time.Minute // a relayed task with no frame for this long fails
+	DefaultStallTimeout     = time.Minute      // a relayed task with no frame for this long fails
+	DefaultWakeTimeout      = 10 * time.Second // a task waits this long for a woken receiver's channel
 )
 
 // Config tunes an Endpoint. Zero fields take the defaults above.
@@ -102,6 +103,15 @@ type RelayConfig struct {
 	// StallTimeout fails a task that sees no frame for this long (Sweep,
 	// Run); default DefaultStallTimeout, negative never.
 	StallTimeout time.Duration
+	// Wake asks a logged-in user whose data channel is not attached to
+	// open one (the node sends it upNeeded), and reports whether it could
+	// ask: false for a user who is not logged in. A new task to such a
+	// user then waits for its channel, for at most WakeTimeout, before it
+	// is refused with 1102. Nil: no waiting, such tasks are refused at
+	// once. The relay calls it without holding its lock, once per wait.
+	Wake func(app string, user UserID) bool
+	// WakeTimeout bounds that wait; default DefaultWakeTimeout.
+	WakeTimeout time.Duration
 	// Logger receives diagnostics; default slog.Default().
 	Logger *slog.Logger
 }
@@ -113,6 +123,7 @@ func (c RelayConfig) withDefaults() RelayConfig {
 	setDefault(&c.MaxWindow, DefaultWindow)
 	setDefault(&c.MaxTasksPerPeer, DefaultMaxTasks)
 	setDefault(&c.StallTimeout, DefaultStallTimeout)
+	setDefault(&c.WakeTimeout, DefaultWakeTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -129,6 +140,8 @@ func (c RelayConfig) validate() error {
 		return fmt.Errorf("%w: MaxWindow %d, limit %d", ErrConfig, c.MaxWindow, MaxWindow)
 	case c.MaxTasksPerPeer < 0:
 		return fmt.Errorf("%w: negative MaxTasksPerPeer", ErrConfig)
+	case c.WakeTimeout < 0:
+		return fmt.Errorf("%w: negative WakeTimeout", ErrConfig)
 	}
 	return nil
 }

@@ -140,6 +140,17 @@ func (e *Endpoint) Close() error {
 	return nil
 }
 
+// Busy reports whether a task is under way in either direction: a
+// command or transfer sent and not yet answered, or one being received.
+func (e *Endpoint) Busy() bool {
+	e.inMu.Lock()
+	in := len(e.in)
+	e.inMu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return in > 0 || len(e.out) > 0 || len(e.cmds) > 0
+}
+
 // Done is closed once the endpoint is closed and its Handler has returned
 // from the last event.
 func (e *Endpoint) Done() <-chan struct{} { return e.done }

@@ -255,9 +255,9 @@ func newClientLinks(t *testing.T, r *Relay, app string, user UserID, cfg Config,
 		t.Fatal(err)
 	}
 	c.ep = ep
+	c.down.setDeliver(ep.Handle) // before Attach, which may send what waits for the user
 	c.peer = r.Attach(app, user, c.down.Send)
 	c.up.setDeliver(c.peer.Handle)
-	c.down.setDeliver(ep.Handle)
 	t.Cleanup(c.close)
 	return c
 }

@@ -24,16 +24,19 @@ type SendFunc func(frame []byte) error
 // unknown target, size limits), holds every sender to the credit its
 // receiver granted so that the node's bytes per transfer stay within
 // RelayConfig.MaxWindow, and fails the transfers of a client that goes
-// away. Tasks never cross apps. One mutex guards all its state; frames
-// are sent after it is released, in the order they were decided.
+// away. A task to a logged-in user whose channel is not there yet waits
+// for it (RelayConfig.Wake). Tasks never cross apps. One mutex guards all
+// its state; frames are sent after it is released, in the order they were
+// decided.
 type Relay struct {
 	cfg RelayConfig
 	log *slog.Logger
 	now func() time.Time
 
-	mu    sync.Mutex
-	peers map[peerKey]*RelayChannel // who a target user ID reaches
-	stats RelayStats
+	mu      sync.Mutex
+	peers   map[peerKey]*RelayChannel // who a target user ID reaches
+	waiting map[peerKey]*RelayChannel // woken targets: what waits for their channel
+	stats   RelayStats
 }
 
 type peerKey struct {
@@ -44,6 +47,7 @@ type peerKey struct {
 // RelayStats are the relay's gauges and counters, for metrics.
 type RelayStats struct {
 	Peers             int    // data channels attached
+	Waiting           int    // users asked to open a channel, with tasks waiting for it
 	ActiveTasks       int    // tasks under way
 	BufferedBytes     int64  // forwarded to receivers and not yet credited back: the node's share
 	PeakBufferedBytes int64  // the largest BufferedBytes seen
@@ -61,7 +65,8 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Relay{cfg: cfg, log: cfg.Logger, now: time.Now, peers: make(map[peerKey]*RelayChannel)}, nil
+	return &Relay{cfg: cfg, log: cfg.Logger, now: time.Now, peers: make(map[peerKey]*RelayChannel),
+		waiting: make(map[peerKey]*RelayChannel)}, nil
 }
 
 // Sweep fails every task that has seen no frame for RelayConfig.StallTimeout
@@ -108,6 +113,7 @@ func (r *Relay) Stats() RelayStats {
 	defer r.mu.Unlock()
 	s := r.stats
 	s.Peers = len(r.peers)
+	s.Waiting = len(r.waiting)
 	return s
 }
 
@@ -118,21 +124,26 @@ func (r *Relay) BufferedBytes() int64 {
 	return r.stats.BufferedBytes
 }
 
-// RelayChannel is one client's data channel as the relay sees it.
+// RelayChannel is one client's data channel as the relay sees it. While a
+// woken user's channel is awaited, a RelayChannel with no send stands in
+// for it: tasks to the user are its, and their frames wait in its queue
+// until the channel attaches and takes them over.
 type RelayChannel struct {
 	r    *Relay
 	app  string
 	user UserID
-	send SendFunc
+	send SendFunc // nil for a stand-in
 
 	// Guarded by Relay.mu.
 	out    map[TaskID]*relayTask // tasks this client sends
 	in     map[TaskID]*relayTask // tasks this client receives
 	closed bool
+	wait   *time.Timer // a stand-in's end
 
 	qmu      sync.Mutex // guards the queue of frames to this client
 	queue    []queued
 	flushing bool
+	ready    bool // the channel is open: the queue may be sent
 }
 
 type queued struct {
@@ -140,18 +151,94 @@ type queued struct {
 	task  *relayTask // failed if the frame cannot be sent
 }
 
-// Attach makes a client's data channel known: app and user say who it is
-// (the node has authenticated them), send reaches it. From then on
-// transfers to (app, user) go through this peer; a later Attach of the
-// same user (a new login) takes that over, and this peer keeps only the
-// tasks it already has. Attach in the up connection's OnDataChannel
-// handler, before any message can arrive.
+// Attach makes a client's open data channel known: app and user say who
+// it is (the node has authenticated them), send reaches it. From then on
+// transfers to (app, user) go through this peer, and it takes over the
+// tasks that wait for the user's channel; a later Attach of the same user
+// (a new login, a new up connection) takes that over, and this peer keeps
+// only the tasks it already has.
 func (r *Relay) Attach(app string, user UserID, send SendFunc) *RelayChannel {
-	p := &RelayChannel{r: r, app: app, user: user, send: send, out: make(map[TaskID]*relayTask), in: make(map[TaskID]*relayTask)}
+	p := r.AttachOpening(app, user, send)
+	p.Ready()
+	return p
+}
+
+// AttachOpening is Attach for a channel that is not open yet (pion's
+// OnDataChannel handler, before any message can arrive): frames for it
+// wait until Ready.
+func (r *Relay) AttachOpening(app string, user UserID, send SendFunc) *RelayChannel {
+	p := newRelayChannel(r, app, user, send)
+	key := peerKey{app, user}
 	r.mu.Lock()
-	r.peers[peerKey{app, user}] = p
+	r.peers[key] = p
+	if w := r.waiting[key]; w != nil {
+		delete(r.waiting, key)
+		w.wait.Stop()
+		w.closed = true
+		for id, t := range w.in {
+			t.dst = p
+			p.in[id] = t
+			r.stats.TasksStarted++
+		}
+		w.in = nil
+		w.qmu.Lock()
+		p.queue, w.queue = w.queue, nil // p is not shared yet
+		w.qmu.Unlock()
+	}
 	r.mu.Unlock()
 	return p
+}
+
+func newRelayChannel(r *Relay, app string, user UserID, send SendFunc) *RelayChannel {
+	return &RelayChannel{r: r, app: app, user: user, send: send, out: make(map[TaskID]*relayTask), in: make(map[TaskID]*relayTask)}
+}
+
+// Ready says the channel is open, and sends what waits for it.
+func (p *RelayChannel) Ready() {
+	p.qmu.Lock()
+	p.ready = true
+	p.qmu.Unlock()
+	p.flush()
+}
+
+// waitLocked returns the stand-in for a user with no channel, creating it
+// (and waking the user once b is flushed) if the relay wakes users; nil
+// if it does not.
+func (r *Relay) waitLocked(app string, user UserID, b *batch) *RelayChannel {
+	key := peerKey{app, user}
+	if w := r.waiting[key]; w != nil {
+		return w
+	}
+	if r.cfg.Wake == nil {
+		return nil
+	}
+	w := newRelayChannel(r, app, user, nil)
+	w.wait = time.AfterFunc(r.cfg.WakeTimeout, func() { r.giveUp(w) })
+	r.waiting[key] = w
+	b.wakes = append(b.wakes, w)
+	return w
+}
+
+// giveUp refuses the tasks that waited for a channel that did not come:
+// RESULT 1102 to their senders.
+func (r *Relay) giveUp(w *RelayChannel) {
+	var b batch
+	r.mu.Lock()
+	if key := (peerKey{w.app, w.user}); r.waiting[key] == w {
+		delete(r.waiting, key)
+		w.closed = true
+		for _, t := range w.in {
+			r.removeLocked(t)
+			r.stats.TasksRefused++
+			b.send(t.src, mustEncode(&Frame{Type: TypeResult, TaskID: t.id, Code: protocol.SendDataTargetInvalid}), nil)
+		}
+		r.log.Debug("datachannel: no channel from the woken user", "user", w.user)
+	}
+	r.mu.Unlock()
+	w.qmu.Lock()
+	w.queue = nil
+	w.qmu.Unlock()
+	b.flush()
 }
 
 // User is the user the peer was attached for.
@@ -207,8 +294,8 @@ func (p *RelayChannel) Close() {
 }
 
 // batch collects the peers that got frames while the relay lock was held,
-// to flush them after it is released.
-type batch struct{ peers []*RelayChannel }
+// to flush them after it is released, and the users to wake.
+type batch struct{ peers, wakes []*RelayChannel }
 
 func (b *batch) send(to *RelayChannel, frame []byte, t *relayTask) {
 	if to.closed { // read under Relay.mu, as every caller holds it
@@ -229,6 +316,12 @@ func (b *batch) flush() {
 	for _, p := range b.peers {
 		p.flush()
 	}
+	for _, w := range b.wakes {
+		if !w.r.cfg.Wake(w.app, w.user) {
+			w.wait.Stop()
+			w.r.giveUp(w)
+		}
+	}
 }
 
 // flush sends the peer's queue in order. Whoever finds the queue being
@@ -236,7 +329,7 @@ func (b *batch) flush() {
 // order in which frames were queued (under the relay lock) is kept.
 func (p *RelayChannel) flush() {
 	p.qmu.Lock()
-	if p.flushing {
+	if p.flushing || !p.ready {
 		p.qmu.Unlock()
 		return
 	}

@@ -70,7 +70,7 @@ func (r *Relay) fromSenderLocked(p *RelayChannel, f *Frame, frame []byte, b *bat
 // startLocked forwards a new CMD or OFFER to its target, with the sender
 // as Peer, or answers it with a RESULT.
 func (r *Relay) startLocked(p *RelayChannel, f *Frame, b *batch) {
-	dst, code := r.admitLocked(p, f)
+	dst, code := r.admitLocked(p, f, b)
 	var fwd []byte
 	if code == protocol.NoErr {
 		f.Peer = p.user // the receiver learns who sends
@@ -92,15 +92,17 @@ func (r *Relay) startLocked(p *RelayChannel, f *Frame, b *batch) {
 	}
 	p.out[t.id], dst.in[t.id] = t, t
 	r.stats.ActiveTasks++
-	r.stats.TasksStarted++
+	if dst.send != nil { // a task waiting for its receiver's channel starts when it comes
+		r.stats.TasksStarted++
+	}
 	r.addBufferedLocked(int64(t.cmdBytes))
 	b.send(dst, fwd, t)
 }
 
 // admitLocked checks a new task: a fresh task ID on both sides, the
 // sender's task limit, the node's size limits, and a target attached in
-// the sender's own app.
-func (r *Relay) admitLocked(p *RelayChannel, f *Frame) (*RelayChannel, protocol.Code) {
+// the sender's own app, or woken to attach.
+func (r *Relay) admitLocked(p *RelayChannel, f *Frame, b *batch) (*RelayChannel, protocol.Code) {
 	size, limit, tooLarge := uint64(len(f.Data)), r.cfg.MaxCmd, protocol.SendCmdLarge
 	if f.Type == TypeOffer {
 		size, limit, tooLarge = f.Total, r.cfg.MaxBuffer, protocol.SendBufferLarge
@@ -108,7 +110,6 @@ func (r *Relay) admitLocked(p *RelayChannel, f *Frame) (*RelayChannel, protocol.
 			limit, tooLarge = r.cfg.MaxFile, protocol.FileSizeUnsupport
 		}
 	}
-	dst := r.peers[peerKey{p.app, f.Peer}]
 	switch {
 	case p.out[f.TaskID] != nil:
 		return nil, protocol.TransIDInvalid
@@ -116,9 +117,14 @@ func (r *Relay) admitLocked(p *RelayChannel, f *Frame) (*RelayChannel, protocol.
 		return nil, protocol.SendFail
 	case size > uint64(limit):
 		return nil, tooLarge
-	case dst == nil || dst.closed:
-		return nil, protocol.SendDataTargetInvalid
-	case dst.in[f.TaskID] != nil:
+	}
+	dst := r.peers[peerKey{p.app, f.Peer}]
+	if dst == nil || dst.closed {
+		if dst = r.waitLocked(p.app, f.Peer, b); dst == nil {
+			return nil, protocol.SendDataTargetInvalid
+		}
+	}
+	if dst.in[f.TaskID] != nil {
 		return nil, protocol.TransIDInvalid
 	}
 	return dst, protocol.NoErr
