@@ -39,12 +39,15 @@ func (m sfuMedia) NewPeer(appID string, userID protocol.UserID, ev signaling.Med
 		if dc.Label() != datachannel.ChannelLabel {
 			return
 		}
-		rp := m.relay.Attach(appID, userID, dc.Send)
+		// Attached before any message can arrive; what waits for the user
+		// is sent once the channel is open.
+		rp := m.relay.AttachOpening(appID, userID, dc.Send)
 		dc.OnMessage(func(msg webrtc.DataChannelMessage) {
 			if !msg.IsString {
 				rp.Handle(msg.Data)
 			}
 		})
+		dc.OnOpen(rp.Ready)
 		dc.OnClose(rp.Close)
 		mp.attach(rp)
 	})
@@ -77,18 +80,33 @@ func (p *participant) attach(r *datachannel.RelayChannel) {
 func (p *participant) Close() {
 	p.mu.Lock()
 	p.closed = true
+	p.mu.Unlock()
+	p.closeRelays()
+	p.Participant.Close()
+}
+
+// CloseUp closes the up connection and fails the transfers on its
+// channels at once; a new up connection attaches new ones.
+func (p *participant) CloseUp() error {
+	p.closeRelays()
+	return p.Participant.CloseUp()
+}
+
+func (p *participant) closeRelays() {
+	p.mu.Lock()
 	relays := p.relays
 	p.relays = nil
 	p.mu.Unlock()
 	for _, r := range relays {
 		r.Close()
 	}
-	p.Participant.Close()
 }
 
-// newRelay builds the node's transfer relay and exports its state.
-func newRelay(reg prometheus.Registerer, log *slog.Logger) (*datachannel.Relay, error) {
-	relay, err := datachannel.NewRelay(datachannel.RelayConfig{Logger: log})
+// newRelay builds the node's transfer relay and exports its state. A
+// transfer to a logged-in user with no data channel wakes the user
+// through wake (signaling's upNeeded) and waits for the channel.
+func newRelay(reg prometheus.Registerer, log *slog.Logger, wake func(app string, user protocol.UserID) bool) (*datachannel.Relay, error) {
+	relay, err := datachannel.NewRelay(datachannel.RelayConfig{Logger: log, Wake: wake})
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +119,9 @@ func newRelay(reg prometheus.Registerer, log *slog.Logger) (*datachannel.Relay, 
 			func() float64 { return float64(relay.BufferedBytes()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "crvnode_transfer_active", Help: "Transfers under way."},
 			stat(func(s datachannel.RelayStats) float64 { return float64(s.ActiveTasks) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "crvnode_transfer_waiting_receivers",
+			Help: "Users asked to open their data channel (upNeeded) with transfers waiting for it."},
+			stat(func(s datachannel.RelayStats) float64 { return float64(s.Waiting) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "crvnode_transfer_relayed_bytes_total", Help: "Content bytes relayed."},
 			stat(func(s datachannel.RelayStats) float64 { return float64(s.BytesRelayed) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "crvnode_transfer_failed_total", Help: "Transfers that failed."},

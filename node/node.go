@@ -8,12 +8,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/crvnode/crvnode/protocol"
 	"github.com/crvnode/crvnode/sfu"
 	"github.com/crvnode/crvnode/signaling"
 	"github.com/crvnode/crvnode/turnsrv"
@@ -78,7 +80,12 @@ func Start(cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
-	relay, err := newRelay(reg, log)
+	// The relay wakes users through signaling, which is built after it.
+	var wakeUp atomic.Pointer[signaling.Server]
+	relay, err := newRelay(reg, log, func(app string, user protocol.UserID) bool {
+		sig := wakeUp.Load()
+		return sig != nil && sig.WakeUp(app, user)
+	})
 	if err != nil {
 		closeAll(media, nil, store)
 		return nil, err
@@ -103,6 +110,7 @@ func Start(cfg Config) (*Node, error) {
 		closeAll(media, turn, store)
 		return nil, err
 	}
+	wakeUp.Store(sig)
 	mux := http.NewServeMux()
 	mux.Handle("/ws", sig)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })

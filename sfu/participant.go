@@ -171,9 +171,15 @@ func (p *Participant) newUp() error {
 	p.up = pc
 	p.sfu.metrics.peers.WithLabelValues("up").Inc()
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
-		if c != nil {
-			p.ev.UpCandidate(toProto(c.ToJSON()))
+		if c == nil {
+			return
 		}
+		cand := toProto(c.ToJSON())
+		p.post(func() { // through the actor: none of a connection already closed
+			if p.up == pc {
+				p.ev.UpCandidate(cand)
+			}
+		})
 	})
 	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) { p.onTrack(t, r) })
 	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
@@ -185,6 +191,38 @@ func (p *Participant) newUp() error {
 		}
 	})
 	return nil
+}
+
+// CloseUp closes the up connection (upClose: a client whose connection
+// sat idle): what it published ends for its subscribers, its data
+// channels close, and the next UpOffer opens a new connection. Without an
+// up connection it does nothing.
+func (p *Participant) CloseUp() error {
+	return p.onActor(func() error {
+		pc := p.up
+		if pc == nil {
+			return nil
+		}
+		p.up = nil
+		p.sfu.metrics.peers.WithLabelValues("up").Dec()
+		p.mu.Lock()
+		pubs := p.pubs
+		p.pubs = map[protocol.Source]*Publication{}
+		p.upSources = map[string]protocol.Source{}
+		p.mu.Unlock()
+		for _, pub := range pubs {
+			pub.close()
+		}
+		// pion's Close waits for the track goroutines, which reach the
+		// room and this actor: not on the actor.
+		p.sfu.goroutine(func() {
+			if len(pubs) > 0 {
+				p.publicationsChanged()
+			}
+			_ = pc.Close()
+		})
+		return nil
+	})
 }
 
 // AddUpCandidate adds a client's trickled candidate of its up connection.

@@ -30,6 +30,10 @@ type MediaPeer interface {
 	// RestartDown offers the down connection again with new ICE
 	// credentials (restartDown, after a resume).
 	RestartDown()
+	// CloseUp closes the up connection (upClose) and the transfers on its
+	// data channel; the next UpOffer opens a new one. It may wait for the
+	// media plane: never with an app's lock held.
+	CloseUp() error
 	Close()
 }
 
@@ -158,4 +162,35 @@ func (s *session) downCandidate(p *protocol.CandidateParams) (any, *protocol.Err
 		return nil, e
 	}
 	return nil, mediaError(mp.AddDownCandidate(p.Candidate))
+}
+
+func (s *session) upClose(*protocol.Empty) (any, *protocol.Error) {
+	mp, e := s.mediaPeer()
+	if e != nil {
+		return nil, e
+	}
+	return nil, mediaError(mp.CloseUp())
+}
+
+// WakeUp asks a user of an app, if logged in here, to open its up
+// connection (the event upNeeded), because data for it waits at the
+// transfer relay for the user's data channel. It reports whether the user
+// is logged in; a session waiting for a resume counts, and gets the event
+// when it resumes. It never blocks.
+func (srv *Server) WakeUp(appID string, userID protocol.UserID) bool {
+	a := srv.apps[appID]
+	if a == nil {
+		return false
+	}
+	a.mu.Lock()
+	var s *session
+	if u := a.users[userID]; u != nil && u.media != nil {
+		s = u.sess
+	}
+	a.mu.Unlock()
+	if s == nil {
+		return false
+	}
+	s.send(encodeEvent(protocol.EventUpNeeded, protocol.Empty{}))
+	return true
 }

@@ -80,6 +80,7 @@ func protocolMethods() map[string]method {
 		protocol.MethodDownAnswer:         {fn: with((*session).downAnswer)},
 		protocol.MethodDownCandidate:      {fn: with((*session).downCandidate)},
 		protocol.MethodRestartDown:        {fn: with((*session).restartDown)},
+		protocol.MethodUpClose:            {fn: with((*session).upClose)},
 		protocol.MethodOpenMic:            {fn: with((*session).openMic)},
 		protocol.MethodCloseMic:           {fn: with((*session).closeMic)},
 		protocol.MethodOpenVideo:          {fn: with((*session).openVideo)},
