@@ -19,6 +19,7 @@ import (
 const (
 	defaultRequestTimeout = 10 * time.Second
 	defaultPingInterval   = 2 * time.Second
+	defaultUpIdleTimeout  = 30 * time.Second
 	// writeTimeout bounds one write so that a node that stops reading fails
 	// the writer instead of holding the write lock forever.
 	writeTimeout = 10 * time.Second
@@ -75,10 +76,17 @@ type Options struct {
 	// TransferDir is where received files land (notifyFileData); empty
 	// means the system's temporary directory.
 	TransferDir string
-	// SignalingOnly skips opening the up connection after login. Such a
-	// client can still publish and send (that opens it), but until then
-	// nobody can send it data: load tools set it for idle sessions.
+	// SignalingOnly opens the up connection only when the program
+	// publishes or sends data: not when entering a meeting, and not when
+	// the node asks for it (upNeeded) because someone sends this user data,
+	// so such a user cannot receive transfers. Load tools set it.
 	SignalingOnly bool
+	// UpIdleTimeout closes the up connection (and tells the node:
+	// upClose) once it has carried nothing for this long outside a
+	// meeting: no transfer either way, nothing being opened. The next
+	// meeting, publish or transfer opens a new one. 0 means 30 s;
+	// negative, never.
+	UpIdleTimeout time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -96,6 +104,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.UpIdleTimeout == 0 {
+		o.UpIdleTimeout = defaultUpIdleTimeout
 	}
 	return o
 }

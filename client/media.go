@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -55,7 +56,11 @@ type media struct {
 
 	ep        *datachannel.Endpoint // transfers, on the up connection's channel
 	dataReady chan struct{}         // closed when that channel opens
-	dataOpen  sync.Once
+
+	// The up connection's idle close (Options.UpIdleTimeout).
+	lastUse time.Time   // the last time something used the up connection
+	holds   int         // operations under way that need it (opening, publishing, sending)
+	idle    *time.Timer // checks for idleness while the up connection exists
 }
 
 type published struct {
@@ -92,7 +97,6 @@ func newMedia(c *Client) (*media, error) {
 		api:        webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)),
 		published:  map[protocol.Source]*published{},
 		downInfo:   map[string]protocol.DownTrack{},
-		dataReady:  make(chan struct{}),
 		restarting: map[*webrtc.PeerConnection]bool{},
 	}
 	go m.run()
@@ -122,6 +126,9 @@ func (m *media) close() {
 func (m *media) closeNow() {
 	m.mu.Lock()
 	m.closed = true
+	if m.idle != nil {
+		m.idle.Stop()
+	}
 	up, down := m.up, m.down
 	pubs := m.published
 	m.published = map[protocol.Source]*published{}
@@ -167,8 +174,108 @@ func (m *media) refreshICE() {
 func (m *media) upConn() (*webrtc.PeerConnection, error) {
 	return m.conn(&m.up, &m.upSent, &m.upLocal, protocol.MethodUpCandidate, func(pc *webrtc.PeerConnection) error {
 		m.watchFailure(pc, m.restartUp)
-		return m.openData(pc)
+		if err := m.openData(pc); err != nil {
+			return err
+		}
+		m.lastUse = time.Now()
+		if d := m.c.opts.UpIdleTimeout; d > 0 && m.idle == nil {
+			m.idle = time.AfterFunc(d, m.idleCheck)
+		}
+		return nil
 	})
+}
+
+// ensureUp opens and negotiates the up connection unless that is done,
+// and returns its transfer endpoint. The caller holds the connection
+// (hold) while it needs it.
+func (m *media) ensureUp(ctx context.Context) (*datachannel.Endpoint, error) {
+	m.hold()
+	defer m.release()
+	for range 2 { // once more if an idle close came between
+		m.mu.Lock()
+		sent, ep, ready := m.upSent, m.ep, m.dataReady
+		m.mu.Unlock()
+		if !sent || ep == nil {
+			if err := m.negotiateUp(ctx); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		select {
+		case <-ready:
+			return ep, nil
+		case <-ctx.Done():
+			return nil, protocol.Errorf(protocol.SendFail, "the transfer channel did not open: %v", ctx.Err())
+		}
+	}
+	return nil, protocol.Errorf(protocol.SendFail, "the up connection closed while opening")
+}
+
+// hold and release bracket an operation that needs the up connection, so
+// that it is not closed as idle meanwhile.
+func (m *media) hold() {
+	m.mu.Lock()
+	m.holds++
+	m.lastUse = time.Now()
+	m.mu.Unlock()
+}
+
+func (m *media) release() {
+	m.mu.Lock()
+	m.holds--
+	m.lastUse = time.Now()
+	m.mu.Unlock()
+}
+
+// touch notes a use of the up connection (a transfer event, a meeting
+// left): the idle time counts from the last one.
+func (m *media) touch() {
+	m.mu.Lock()
+	m.lastUse = time.Now()
+	m.mu.Unlock()
+}
+
+// idleCheck runs on the idle timer: it closes the up connection once it
+// has been idle for Options.UpIdleTimeout outside a meeting, and checks
+// again later otherwise. Negotiations wait meanwhile (negMu).
+func (m *media) idleCheck() {
+	inMeeting := m.c.inMeeting()
+	m.negMu.Lock()
+	defer m.negMu.Unlock()
+	m.mu.Lock()
+	m.idle = nil
+	if m.closed || m.up == nil {
+		m.mu.Unlock()
+		return
+	}
+	d := m.c.opts.UpIdleTimeout
+	if inMeeting || m.holds > 0 || (m.ep != nil && m.ep.Busy()) {
+		m.lastUse = time.Now()
+	}
+	if wait := d - time.Since(m.lastUse); wait > 0 {
+		m.idle = time.AfterFunc(wait, m.idleCheck)
+		m.mu.Unlock()
+		return
+	}
+	pc, ep, pubs := m.up, m.ep, m.published
+	m.up, m.ep, m.upSent, m.upLocal, m.upCands = nil, nil, false, nil, nil
+	m.published = map[protocol.Source]*published{}
+	delete(m.restarting, pc)
+	m.mu.Unlock()
+	for _, p := range pubs {
+		p.cancel() // outside a meeting nobody receives them; the next opening publishes anew
+	}
+	if ep != nil {
+		_ = ep.Close()
+	}
+	_ = pc.Close()
+	ctx, cancel := context.WithTimeout(m.c.closed, m.c.opts.RequestTimeout)
+	defer cancel()
+	if err := m.c.Do(ctx, protocol.MethodUpClose, protocol.Empty{}, nil); err != nil {
+		m.c.log.Info("crvnode client: closing the idle up connection", "err", err)
+		return
+	}
+	m.c.log.Debug("crvnode client: idle up connection closed")
 }
 
 // conn returns *slot, creating the PeerConnection if needed: with fresh
@@ -289,6 +396,10 @@ func (m *media) exchanged(pc *webrtc.PeerConnection, sent *bool, local, remote *
 // handleEvent takes the node's negotiation events; it reports whether ev
 // was one (they are not passed to the Handler).
 func (m *media) handleEvent(ev Event) bool {
+	if ev.Method == protocol.EventUpNeeded {
+		m.c.openUpSoon("a transfer")
+		return true
+	}
 	switch d := ev.Data.(type) {
 	case *protocol.DownOffer:
 		m.ops.Push(func() { m.answerDown(d) })
@@ -332,7 +443,11 @@ func (m *media) addDownCandidate(c webrtc.ICECandidateInit) {
 // isNegotiation reports whether an event belongs to the media negotiation,
 // which the client handles itself.
 func isNegotiation(method string) bool {
-	return method == protocol.EventDownOffer || method == protocol.EventUpCandidate || method == protocol.EventDownCandidate
+	switch method {
+	case protocol.EventDownOffer, protocol.EventUpCandidate, protocol.EventDownCandidate, protocol.EventUpNeeded:
+		return true
+	}
+	return false
 }
 
 // closeMedia ends the client's media, if it has any.

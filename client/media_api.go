@@ -32,6 +32,8 @@ func (m *media) publish(ctx context.Context, source protocol.Source, src MediaSo
 	if done {
 		return nil
 	}
+	m.hold()
+	defer m.release()
 	pc, err := m.upConn()
 	if err != nil {
 		return err
@@ -82,10 +84,8 @@ func (c *Client) ConnectMedia(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := m.upConn(); err != nil {
-		return err
-	}
-	return m.negotiateUp(ctx)
+	_, err = m.ensureUp(ctx)
+	return err
 }
 
 // SetMicSource, SetCameraSource and SetScreenSource choose what OpenMic,

@@ -74,8 +74,18 @@ func (c *Client) leaveMeetingLocked() {
 	c.meetID = 0
 	c.members = nil
 	if m := c.media; m != nil {
-		m.ops.Push(m.closeDown) // the node closes its side of the down connection
+		m.ops.Push(func() {
+			m.closeDown() // the node closes its side of the down connection
+			m.touch()     // the up connection's idle time counts from here
+		})
 	}
+}
+
+// inMeeting reports whether the user is in a meeting.
+func (c *Client) inMeeting() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.meetID != 0
 }
 
 func (c *Client) onLogin(result json.RawMessage) {
@@ -90,19 +100,29 @@ func (c *Client) onLogin(result json.RawMessage) {
 	c.resume = resumeState{token: res.ResumeToken, appID: res.AppID, userID: res.UserID,
 		grace: time.Duration(res.ResumeGraceMs) * time.Millisecond}
 	c.mu.Unlock()
-	if !c.opts.SignalingOnly {
-		// Open the up connection, with its transfer channel, so that other
-		// users can send to this one; not on the reader, which it needs.
-		c.bg.Add(1)
-		go func() {
-			defer c.bg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), c.opts.RequestTimeout)
-			defer cancel()
-			if err := c.ConnectMedia(ctx); err != nil {
-				c.log.Info("crvnode client: up connection", "err", err)
-			}
-		}()
+}
+
+// openUpSoon opens the up connection in the background, unless it is
+// open or the client is SignalingOnly: on entering a meeting (publishing
+// is then quicker) and when the node asks for it (upNeeded: data waits
+// for this user). Not on the reader, which the negotiation needs.
+func (c *Client) openUpSoon(why string) {
+	if c.opts.SignalingOnly {
+		return
 	}
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		ctx, cancel := context.WithTimeout(c.closed, c.opts.RequestTimeout)
+		defer cancel()
+		m, err := c.mediaSide()
+		if err == nil {
+			_, err = m.ensureUp(ctx)
+		}
+		if err != nil {
+			c.log.Info("crvnode client: up connection", "for", why, "err", err)
+		}
+	}()
 }
 
 func (c *Client) onLogout(json.RawMessage) {
@@ -128,6 +148,7 @@ func (c *Client) onEnterMeeting(result json.RawMessage) {
 	c.meetID = res.MeetObj.ID
 	c.members = members
 	c.mu.Unlock()
+	c.openUpSoon("meeting")
 }
 
 func (c *Client) onExitMeeting(json.RawMessage) {

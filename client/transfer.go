@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"os"
+	"sync"
 
 	"github.com/pion/webrtc/v4"
 
@@ -56,6 +57,7 @@ func (m *media) openData(pc *webrtc.PeerConnection) error {
 		dir = os.TempDir()
 	}
 	ep, err := datachannel.NewEndpoint(dc, datachannel.Config{Dir: dir, Logger: m.c.log}, func(ev datachannel.Event) {
+		m.touch()
 		m.c.events.Push(transferEvent(ev))
 	})
 	if err != nil {
@@ -66,42 +68,39 @@ func (m *media) openData(pc *webrtc.PeerConnection) error {
 			ep.Handle(msg.Data)
 		}
 	})
-	dc.OnOpen(func() { m.dataOpen.Do(func() { close(m.dataReady) }) })
+	ready := make(chan struct{})
+	var once sync.Once
+	dc.OnOpen(func() { once.Do(func() { close(ready) }) })
 	dc.OnClose(func() { _ = ep.Close() })
-	m.ep = ep
+	m.ep, m.dataReady = ep, ready // m.mu is held: see conn
 	return nil
 }
 
 // endpoint returns the transfer endpoint once its channel is open,
-// opening the up connection if needed.
-func (c *Client) endpoint(ctx context.Context) (*datachannel.Endpoint, error) {
+// opening the up connection if needed. The caller sends on it before it
+// releases the hold that keeps the connection from closing as idle.
+func (c *Client) endpoint(ctx context.Context) (*datachannel.Endpoint, func(), error) {
 	m, err := c.mediaSide()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	m.mu.Lock()
-	negotiated := m.upSent
-	m.mu.Unlock()
-	if !negotiated {
-		if err := m.negotiateUp(ctx); err != nil {
-			return nil, err
-		}
+	m.hold()
+	ep, err := m.ensureUp(ctx)
+	if err != nil {
+		m.release()
+		return nil, nil, err
 	}
-	select {
-	case <-m.dataReady:
-	case <-ctx.Done():
-		return nil, protocol.Errorf(protocol.SendFail, "the transfer channel did not open: %v", ctx.Err())
-	}
-	return m.ep, nil
+	return ep, m.release, nil
 }
 
 // SendCmd sends a small command (at most 64 KiB) to another user of the
 // app; the result arrives as sendCmdRlst. The task ID is returned at once.
 func (c *Client) SendCmd(ctx context.Context, target protocol.UserID, data []byte) (string, error) {
-	ep, err := c.endpoint(ctx)
+	ep, release, err := c.endpoint(ctx)
 	if err != nil {
 		return "", err
 	}
+	defer release()
 	id, err := ep.SendCmd(target, data)
 	return string(id), err
 }
@@ -109,10 +108,11 @@ func (c *Client) SendCmd(ctx context.Context, target protocol.UserID, data []byt
 // SendBuffer sends data (at most 64 MiB) with progress (sendProgress) and
 // a result (sendBufferRlst); CancelSend stops it.
 func (c *Client) SendBuffer(ctx context.Context, target protocol.UserID, data []byte) (string, error) {
-	ep, err := c.endpoint(ctx)
+	ep, release, err := c.endpoint(ctx)
 	if err != nil {
 		return "", err
 	}
+	defer release()
 	id, err := ep.SendBuffer(target, data)
 	return string(id), err
 }
@@ -121,10 +121,11 @@ func (c *Client) SendBuffer(ctx context.Context, target protocol.UserID, data []
 // it, verified, as notifyFileData; progress and the result (sendFileRlst)
 // arrive here.
 func (c *Client) SendFile(ctx context.Context, target protocol.UserID, path string) (string, error) {
-	ep, err := c.endpoint(ctx)
+	ep, release, err := c.endpoint(ctx)
 	if err != nil {
 		return "", err
 	}
+	defer release()
 	id, err := ep.SendFile(target, path)
 	return string(id), err
 }
@@ -133,9 +134,10 @@ func (c *Client) SendFile(ctx context.Context, target protocol.UserID, path stri
 // notifyCancelSend and keeps nothing. Commands cannot be cancelled, nor a
 // transfer whose every byte is already sent (1104): its result follows.
 func (c *Client) CancelSend(ctx context.Context, taskID string) error {
-	ep, err := c.endpoint(ctx)
+	ep, release, err := c.endpoint(ctx)
 	if err != nil {
 		return err
 	}
+	defer release()
 	return ep.CancelSend(datachannel.TaskID(taskID))
 }
