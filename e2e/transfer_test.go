@@ -35,36 +35,45 @@ func transferClient(t testing.TB, n *node.Node, id string) *transferUser {
 	return transferClientAt(t, "ws://"+n.Addr()+"/ws", id)
 }
 
-// transferClientAt is transferClient connecting to url.
+// transferClientAt is transferClient connecting to url, its up
+// connection open.
 func transferClientAt(t testing.TB, url, id string) *transferUser {
 	t.Helper()
+	u := coldTransferClient(t, url, id, client.Options{})
+	// Wait for the up connection: until then sending from this user waits
+	// for it too.
+	_, err := u.SendCmd(ctxTimeout(t, 10*time.Second), "nobody", []byte("warm-up"))
+	if protocol.CodeOf(err) != protocol.NoErr && protocol.CodeOf(err) != protocol.SendDataTargetInvalid {
+		t.Fatalf("%s: transfer channel: %v", id, err)
+	}
+	u.expect(client.EventSendCmdRlst, nil, 10*time.Second)
+	return u
+}
+
+// coldTransferClient is a logged-in transfer client with opts (its
+// TransferDir and Handler set here), whose up connection is not open.
+func coldTransferClient(t testing.TB, url, id string, opts client.Options) *transferUser {
+	t.Helper()
 	u := &transferUser{t: t, dir: t.TempDir(), events: make(chan client.Event, 1<<16)}
-	c, err := client.Dial(ctxTimeout(t, eventWait), url, client.Options{
-		TransferDir: u.dir,
-		Handler: func(ev client.Event) {
-			if ev.Method == client.EventNotifyCmdData {
-				u.mu.Lock()
-				u.cmdAt = append(u.cmdAt, time.Now())
-				u.mu.Unlock()
-			}
-			select {
-			case u.events <- ev:
-			default:
-				t.Errorf("%s: event queue full", id)
-			}
-		},
-	})
+	opts.TransferDir = u.dir
+	opts.Handler = func(ev client.Event) {
+		if ev.Method == client.EventNotifyCmdData {
+			u.mu.Lock()
+			u.cmdAt = append(u.cmdAt, time.Now())
+			u.mu.Unlock()
+		}
+		select {
+		case u.events <- ev:
+		default:
+			t.Errorf("%s: event queue full", id)
+		}
+	}
+	c, err := client.Dial(ctxTimeout(t, eventWait), url, opts)
 	must(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	_, err = c.Login(ctxTimeout(t, eventWait), protocol.LoginParams{AppID: "acme", AppSecret: md5hex("acme-secret"), UserID: id, NickName: id})
 	must(t, err)
 	u.Client = c
-	// Wait for the up connection: until then nobody can send to this user.
-	_, err = c.SendCmd(ctxTimeout(t, 10*time.Second), "nobody", []byte("warm-up"))
-	if protocol.CodeOf(err) != protocol.NoErr && protocol.CodeOf(err) != protocol.SendDataTargetInvalid {
-		t.Fatalf("%s: transfer channel: %v", id, err)
-	}
-	u.expect(client.EventSendCmdRlst, nil, 10*time.Second)
 	return u
 }
 
