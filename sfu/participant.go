@@ -36,8 +36,9 @@ type Participant struct {
 	ev  Events
 	log *slog.Logger
 
-	ops  *queue.Queue[func()] // the actor's: posting never blocks
-	done chan struct{}
+	ops   *queue.Queue[func()] // the actor's: posting never blocks
+	done  chan struct{}
+	start sync.Once // the actor starts with the first operation: an idle session costs no goroutine
 
 	mu        sync.Mutex // guards the fields below; lock order: Room.mu, then Participant.mu
 	room      *Room
@@ -79,13 +80,19 @@ func (s *SFU) NewParticipant(id string, ev Events) (*Participant, error) {
 		return nil, ErrClosed
 	}
 	s.participants[p] = struct{}{}
-	s.wg.Add(1)
+	s.wg.Add(1) // done when the actor ends, started by the first operation or Close
 	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		p.run()
-	}()
 	return p, nil
+}
+
+// startActor starts the actor goroutine unless it runs.
+func (p *Participant) startActor() {
+	p.start.Do(func() {
+		go func() {
+			defer p.sfu.wg.Done()
+			p.run()
+		}()
+	})
 }
 
 // OnDataChannel sets the handler of data channels the client opens.
@@ -110,11 +117,15 @@ func (p *Participant) run() {
 }
 
 // post queues op for the actor; it never blocks.
-func (p *Participant) post(op func()) { p.ops.Push(op) }
+func (p *Participant) post(op func()) {
+	p.startActor()
+	p.ops.Push(op)
+}
 
 // onActor runs op on the actor and waits for its error.
 func (p *Participant) onActor(op func() error) error {
 	res := make(chan error, 1)
+	p.startActor()
 	if !p.ops.Push(func() { res <- op() }) {
 		return ErrClosed
 	}
@@ -290,6 +301,7 @@ func (p *Participant) Close() {
 	p.closed = true
 	p.mu.Unlock()
 	p.ops.Close()
+	p.startActor() // to tear down: the actor finds the queue closed
 }
 
 // teardown runs on the actor after the queue closed.
