@@ -78,6 +78,9 @@ func idleCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if !*check {
 		failures = nil
 	}
+	if err != nil { // a run cut short measured nothing to judge
+		rep.Failures = append(rep.Failures, "the run did not finish: "+err.Error())
+	}
 	return verdict(stdout, c.json, err, rep, func(w io.Writer) error { return printIdle(w, rep) }, failures, "idle")
 }
 

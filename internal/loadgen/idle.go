@@ -334,6 +334,11 @@ func RunIdle(ctx context.Context, b Idle) (rep *IdleReport, err error) {
 	for _, a := range b.Apps {
 		rep.Apps = append(rep.Apps, a.ID)
 	}
+	if b.HeapDir != "" {
+		if err := os.MkdirAll(b.HeapDir, 0o755); err != nil {
+			return nil, err
+		}
+	}
 	limit, err := RaiseFileLimit()
 	if err != nil {
 		return nil, err
