@@ -42,11 +42,24 @@ func newProxy(t testing.TB, n *node.Node) *faultnet.Proxy {
 // black-hole, and a proxy to it.
 func lossyMediaNode(t testing.TB) (*node.Node, *faultnet.PacketConn, *faultnet.Proxy) {
 	t.Helper()
-	raw, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	must(t, err)
-	udp := faultnet.WrapPacketConn(raw)
-	n := startMediaNodeOn(t, node.FileConfig{}, udp)
-	return n, udp, newProxy(t, n)
+	// The SFU's ICE-TCP listener takes the UDP socket's port number: pick
+	// a UDP port whose number is free for TCP too, as the node does for
+	// its own ephemeral socket.
+	for range 20 {
+		raw, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		must(t, err)
+		tcp, err := net.Listen("tcp4", raw.LocalAddr().String())
+		if err != nil {
+			_ = raw.Close()
+			continue
+		}
+		_ = tcp.Close()
+		udp := faultnet.WrapPacketConn(raw)
+		n := startMediaNodeOn(t, node.FileConfig{}, udp)
+		return n, udp, newProxy(t, n)
+	}
+	t.Fatal("no UDP port whose number is free for TCP")
+	return nil, nil, nil
 }
 
 // loginThrough logs id of acme in through p.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/binary"
+	"fmt"
 	"testing"
 	"time"
 
@@ -51,4 +52,46 @@ func cmdLatencies(b *testing.B, from, to *transferUser, n int) []time.Duration {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return out
+}
+
+// BenchmarkFirstCmdCold measures the first SendCmd between users whose up
+// connections are closed (send → notifyCmdData: the sender opens its
+// connection, the node wakes the receiver with upNeeded, the receiver opens
+// its own, then the command goes), against a command to a cold receiver
+// from a warm sender, and the next command once both are warm, in the
+// same run. Each iteration is a fresh pair of users.
+//
+//	go test ./e2e -run '^$' -bench FirstCmdCold -benchtime 50x
+func BenchmarkFirstCmdCold(b *testing.B) {
+	n := startMediaNode(b, node.FileConfig{})
+	url := "ws://" + n.Addr() + "/ws"
+	var cold, coldRecv, warm []time.Duration
+	one := func(from, to *transferUser) time.Duration {
+		ctx := ctxTimeout(b, 30*time.Second)
+		start := time.Now()
+		if _, err := from.SendCmd(ctx, to.UserID(), []byte("x")); err != nil {
+			b.Fatal(err)
+		}
+		to.expect(client.EventNotifyCmdData, nil, 20*time.Second)
+		return time.Since(start)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		a := coldTransferClient(b, url, fmt.Sprintf("a%d", i), client.Options{})
+		r := coldTransferClient(b, url, fmt.Sprintf("r%d", i), client.Options{})
+		r2 := coldTransferClient(b, url, fmt.Sprintf("s%d", i), client.Options{})
+		cold = append(cold, one(a, r))
+		coldRecv = append(coldRecv, one(a, r2))
+		warm = append(warm, one(a, r))
+		_ = a.Close()
+		_ = r.Close()
+		_ = r2.Close()
+	}
+	b.StopTimer()
+	b.ReportMetric(ms(pct(cold, 50)), "cold-p50-ms")
+	b.ReportMetric(ms(pct(cold, 99)), "cold-p99-ms")
+	b.ReportMetric(ms(pct(coldRecv, 50)), "coldrecv-p50-ms")
+	b.ReportMetric(ms(pct(warm, 50)), "warm-p50-ms")
+	b.Logf("first SendCmd, both cold: p50 %v p99 %v; cold receiver only: p50 %v p99 %v; both warm: p50 %v p99 %v (%d pairs)",
+		pct(cold, 50), pct(cold, 99), pct(coldRecv, 50), pct(coldRecv, 99), pct(warm, 50), pct(warm, 99), len(cold))
 }
