@@ -143,7 +143,7 @@ type Client struct {
 	cancel    context.CancelFunc
 	done      chan struct{}
 	ioWG      sync.WaitGroup // the readers, pingers and the resumer
-	bg        sync.WaitGroup // work started for the program (opening media after login)
+	bg        sync.WaitGroup // work started for the program (opening the up connection in the background)
 	closeOnce sync.Once
 }
 

@@ -77,8 +77,11 @@ func (c *Client) mediaSide() (*media, error) {
 	return c.media, nil
 }
 
-// ConnectMedia opens the up connection now (it is otherwise opened by the
-// first publish or data transfer), so that later publishing is faster.
+// ConnectMedia opens the up connection now, with its transfer channel,
+// and returns once the channel is open. It is otherwise opened on
+// entering a meeting, by the first publish or data transfer, or when the
+// node asks for it; outside a meeting it closes again after
+// Options.UpIdleTimeout with nothing to carry.
 func (c *Client) ConnectMedia(ctx context.Context) error {
 	m, err := c.mediaSide()
 	if err != nil {
