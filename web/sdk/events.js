@@ -95,6 +95,9 @@
       fire('NotifyScreenShareStopped', p.userID);
     },
     upCandidate: function (p) { media.upCandidate(p.candidate); },
+    // data waits on the node for this user: open the up connection (with
+    // its crv-data channel) unless it is open or opening
+    upNeeded: function () { media.needUp(); },
     downOffer: function (p) { media.downOffer(p); },
     downCandidate: function (p) { media.downCandidate(p.candidate); }
   };

@@ -17,12 +17,17 @@
   // ---------------------------------------------------------------------
   // Initialisation.
 
-  var sdkParams = {}; // CRVideo_SetSDKParams: kept, none changes what the SDK does
+  // CRVideo_Init and CRVideo_SetSDKParams: kept. Of the vendor's, none
+  // changes what the SDK does; crvnode's upIdleTimeout (ms, default 30000,
+  // 0 or less never) is how long an up connection in no meeting, publishing
+  // nothing and with no transfer under way stays open (media.js).
+  var sdkParams = {};
 
   function setSDKParams(params) {
     var p = parsed(params);
     if (!p || typeof p !== 'object') return;
     Object.keys(p).forEach(function (k) { sdkParams[k] = p[k]; });
+    if (p.upIdleTimeout !== undefined) media.upActivity(); // an idle timer running takes the new value
   }
 
   /**
@@ -52,7 +57,7 @@
     return p;
   };
 
-  /** The current generation's SDK parameters (e.g. MSProtocol); crvnode keeps them but needs none. */
+  /** The current generation's SDK parameters (e.g. MSProtocol, kept, crvnode needs none), and crvnode's upIdleTimeout. */
   api.CRVideo_SetSDKParams = function (params) {
     setSDKParams(params);
   };

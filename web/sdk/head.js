@@ -8,9 +8,9 @@
  *
  * Everything goes over crvnode's public JSON-RPC protocol (docs/protocol/README.md)
  * on one WebSocket at /ws, and over two RTCPeerConnections: the "up"
- * connection this SDK offers right after login (what the user publishes,
- * and the "crv-data" data channel of transfers), and the "down" connection
- * the node offers (what the user receives).
+ * connection this SDK offers when first needed (what the user publishes,
+ * and the "crv-data" data channel of transfers) and closes when idle, and
+ * the "down" connection the node offers (what the user receives).
  *
  * Conventions of the CRVideo API kept here:
  * - callbacks are global objects with a .callback field the app assigns;

@@ -1,7 +1,8 @@
   // =====================================================================
   // sdk/media.js, part of crvideo.js (web/README.md), after queue.js: the
-  // media layer. The up and down PeerConnections and the local and remote
-  // tracks; devices.js captures what they send, video.js shows them.
+  // media layer. The up and down PeerConnections (the up one opened when
+  // needed and closed when idle) and the local and remote tracks;
+  // devices.js captures what they send, video.js shows them.
 
   // ---------------------------------------------------------------------
   // Media: the up and down connections.
@@ -18,7 +19,9 @@
       devChain: {}, // source -> Promise: device operations one at a time
       remote: {}, // "userID/source" -> MediaStreamTrack
       audio: {}, // "userID/mic" -> <audio>
-      dc: null
+      dc: null,
+      upSince: 0, // when the up connection was made
+      upTimer: null // closes the up connection when idle (upActivity)
     };
 
     function rtcConfig() {
@@ -46,11 +49,31 @@
         usernameFragment: c.usernameFragment === null ? undefined : c.usernameFragment } };
     }
 
+    // The up connection opens when first needed (needUp): entering a
+    // meeting, publishing, sending data, or when the node asks (upNeeded,
+    // for data that waits for this user). It closes again (closeUp) after
+    // upIdleTimeout ms in no meeting, publishing nothing, with no transfer
+    // under way, so that an idle user costs the node no PeerConnection.
     m.start = function (s) {
-      if (typeof RTCPeerConnection === 'undefined') return; // signaling works without WebRTC
       m.s = s;
+    };
+
+    // needUp opens the up connection with its crv-data channel unless it
+    // is open or opening (every need shares the one opening). It returns
+    // the connection, or null where there can be none (logged out, no
+    // WebRTC).
+    m.needUp = function () {
+      // A channel the node closed is reopened with a new connection,
+      // unless that one carries media.
+      if (m.up && m.dc && m.dc.readyState === 'closed' && !publishing()) closeUp();
+      if (m.up) return m.up;
+      var s = m.s;
+      if (!s || typeof RTCPeerConnection === 'undefined') return null;
       var pc = new RTCPeerConnection(rtcConfig());
       m.up = pc;
+      m.upSince = Date.now();
+      m.upSent = false;
+      m.upLocal = [];
       pc.onicecandidate = function (e) {
         if (!e.candidate || !e.candidate.candidate || m.up !== pc) return;
         if (!m.upSent) m.upLocal.push(e.candidate);
@@ -70,10 +93,88 @@
       };
       var dc = pc.createDataChannel('crv-data', { ordered: true });
       dc.binaryType = 'arraybuffer';
+      dc.addEventListener('open', function () { if (m.dc === dc) m.upActivity(); });
       m.dc = dc;
       ns._transfer.attach(dc);
-      m.negotiateUp().catch(function (e) { warn('up connection', e); });
+      // Opened late in the session: the TURN credentials of the login may
+      // be about to expire; renew them before the offer gathers candidates.
+      m.upChain = m.upChain.then(function () {
+        return freshICE(s);
+      }).then(function () {
+        if (m.up !== pc) return;
+        try { pc.setConfiguration(rtcConfig()); } catch (e) { /* keep the login's servers */ }
+      });
+      m.negotiateUp().catch(function (e) {
+        warn('up connection', e);
+        // Not opened: what waits for it fails now, and the next need
+        // opens a new one. A connection that carries media is kept.
+        if (m.up === pc && !pc.remoteDescription && !publishing()) closeUp();
+      });
+      m.upActivity();
+      return pc;
     };
+
+    // publishing tells whether the user sends any source.
+    function publishing() {
+      return Object.keys(m.local).some(function (src) { return !!m.local[src].track; });
+    }
+
+    // upIdle tells whether the up connection is idle: no meeting, nothing
+    // published, no transfer under way in either direction, and not still
+    // opening (for at most 15 s: the data the node holds for the user
+    // comes once it is open). A transfer layer that cannot tell (it has no
+    // busy()) keeps the connection.
+    function upIdle() {
+      var t = ns._transfer;
+      if (m.dc && m.dc.readyState === 'connecting' && Date.now() - m.upSince < 15000) return false;
+      return !!(m.up && m.s && !m.s.meeting && !publishing() && t && typeof t.busy === 'function' && !t.busy());
+    }
+
+    // upIdleMs is the upIdleTimeout SDK parameter (CRVideo_Init,
+    // CRVideo_SetSDKParams): 30 s by default, 0 or less never.
+    function upIdleMs() {
+      var v = sdkParams.upIdleTimeout;
+      if (v === undefined || v === null || v === '') return 30000;
+      v = Number(v);
+      return isFinite(v) ? v : 30000;
+    }
+
+    // upActivity restarts the idle timer of the up connection: a meeting
+    // left, a transfer begun or ended, the channel opened. When it runs
+    // out while the connection is in use, it starts again.
+    m.upActivity = function () {
+      clearTimeout(m.upTimer);
+      m.upTimer = null;
+      var ms = upIdleMs();
+      if (!m.up || !(ms > 0)) return;
+      m.upTimer = setTimeout(function () {
+        m.upTimer = null;
+        if (upIdle()) closeUp();
+        else m.upActivity();
+      }, ms);
+    };
+
+    // closeUp closes the up connection and tells the node (upClose, whose
+    // errors do not matter: a node without it keeps its side until the
+    // session ends). The transfer layer is detached first: what is under
+    // way fails with SENDFAIL (nothing, when idle). The next need opens a
+    // new connection, its offer sent after upClose.
+    function closeUp() {
+      var pc = m.up;
+      if (!pc) return;
+      clearTimeout(m.upTimer);
+      m.upTimer = null;
+      m.up = null;
+      m.dc = null;
+      m.upSent = false;
+      m.upLocal = [];
+      m.local = {}; // the transceivers were this connection's; nothing is published
+      ns._transfer.detach();
+      pc.close();
+      m.upChain = m.upChain.then(function () {
+        return rpc('upClose', {});
+      }).catch(function () { /* an older node: it keeps its side */ });
+    }
 
     // restartFailed restarts, after a resumed session, a media connection
     // that went failed while the signaling was lost (resume.md): the up one
@@ -95,6 +196,8 @@
     m.close = function () {
       ['mic', 'camera', 'screen'].forEach(function (src) { m.closeOwn(src); });
       m.closeDown();
+      clearTimeout(m.upTimer);
+      m.upTimer = null;
       ns._transfer.detach();
       if (m.up) m.up.close();
       m.up = null;
@@ -321,7 +424,7 @@
     // publish makes track the up connection's source, adding a
     // transceiver (and negotiating) the first time only.
     m.publish = function (source, track) {
-      var pc = m.up;
+      var pc = m.needUp();
       if (!pc) {
         track.stop();
         return Promise.reject(rpcError(ERR.MEDIA_OPEN_FAILED, 'no up connection'));

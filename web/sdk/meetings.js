@@ -56,6 +56,7 @@
       var m = { meetObj: res.meetObj || {}, members: new Map(), screens: new Set() };
       (res.members || []).forEach(function (mi) { m.members.set(mi.userID, memberOf(mi)); });
       s.meeting = m;
+      media.needUp(); // what the user publishes goes on it
       // Screen shares already running are not in the member list: ask.
       rpc('getWatchableVideos', null).then(function (r) {
         if (s.meeting !== m) return;
@@ -81,6 +82,7 @@
     ['mic', 'camera', 'screen'].forEach(function (src) { media.closeOwn(src); });
     media.closeDown();
     videoObjs.forEach(function (v) { v._reset(); });
+    media.upActivity(); // idle from now on, unless a transfer is under way
   }
 
   function memberOf(mi) {

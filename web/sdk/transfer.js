@@ -21,6 +21,16 @@
       });
       return taskID;
     }
+    // The up connection carries the crv-data channel: open it if it is
+    // not (the layer holds the task until the channel opens).
+    if (!media.needUp()) {
+      later(function () {
+        if (kind === 'file') fire('SendFileRlst', taskID, fileName, ERR.SENDFAIL, cookie);
+        else fire(kind === 'cmd' ? 'SendCmdRlst' : 'SendBufferRlst', taskID, ERR.SENDFAIL, cookie);
+      });
+      return taskID;
+    }
+    media.upActivity();
     if (kind === 'cmd') t.sendCmd(taskID, str(target), data, cookie);
     else if (kind === 'buffer') t.sendBuffer(taskID, str(target), data, cookie);
     else t.sendFile(taskID, str(target), data, cookie);
@@ -56,6 +66,7 @@
     var CHUNK = 16384, WINDOW = 262144, HIGH = 262144, LOW = 65536, READ = 262144;
     var MAX_CMD = 65536, MAX_BUFFER = 64 * 1048576, MAX_FILE = 4 * 1073741824, PROGRESS_EVERY = 100;
     var MAX_ID = 64, MAX_PEER = 128, MAX_NAME = 1024, MAX_WINDOW = 16777216, MAX_TOTAL = 9007199254740991;
+    var OPEN_WAIT = 15000; // a task sent before the channel is open waits this long for it
     var enc = typeof TextEncoder !== 'undefined' ? new TextEncoder() : null;
     var dec = typeof TextDecoder !== 'undefined' ? new TextDecoder() : null; // the data handed to the app
     var strict = typeof TextDecoder !== 'undefined' ? new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }) : null;
@@ -334,6 +345,7 @@
     }
 
     function fireResult(t, code) {
+      later(ended);
       if (t.kind === 1) fire('SendCmdRlst', t.id, code, t.cookie);
       else if (t.kind === 2) fire('SendBufferRlst', t.id, code, t.cookie);
       else fire('SendFileRlst', t.id, t.name, code, t.cookie);
@@ -341,6 +353,28 @@
 
     function failLater(t, code) {
       later(function () { fireResult(t, code); });
+    }
+
+    // ended: a transfer ended; the up connection's idle timer restarts.
+    function ended() {
+      media.upActivity();
+    }
+
+    // waitOpen holds a task sent before the channel is open (the up
+    // connection is opening): it goes when the channel opens, and fails
+    // with SENDFAIL if it has not within OPEN_WAIT. A channel that closes
+    // fails it at once (fail).
+    function waitOpen(t) {
+      if (open()) return;
+      setTimeout(function () {
+        if (t.done || open()) return;
+        var i = cmds.indexOf(t);
+        if (i >= 0) cmds.splice(i, 1);
+        else if (t.offered || sends.indexOf(t) < 0) return; // on its way
+        t.done = true;
+        removeSend(t);
+        fireResult(t, ERR.SENDFAIL);
+      }, OPEN_WAIT);
     }
 
     function startTransfer(t) {
@@ -353,11 +387,8 @@
       t.bufStart = 0;
       t.bufEnd = 0;
       t.hash = sha256();
-      if (!open()) {
-        failLater(t, ERR.SENDFAIL);
-        return;
-      }
       sends.push(t);
+      waitOpen(t);
       pump();
     }
 
@@ -371,6 +402,7 @@
         case T.CMD:
           control.push(encode.result(f.id, 0));
           pump();
+          later(ended);
           fire('NotifyCmdData', f.peer, dec.decode(f.data));
           return;
         case T.OFFER:
@@ -385,6 +417,7 @@
         case T.CANCEL:
           if (recvs[f.id]) {
             delete recvs[f.id];
+            later(ended);
             fire('NotifyCancelSend', f.id);
           }
           return;
@@ -437,6 +470,7 @@
       if (!r) return;
       if (f.offset !== r.taken || r.taken + f.data.length > r.total) {
         delete recvs[f.id];
+        later(ended);
         control.push(encode.result(f.id, ERR.SENDFAIL));
         pump();
         return;
@@ -455,6 +489,7 @@
       var r = recvs[f.id];
       if (!r) return;
       delete recvs[f.id];
+      later(ended);
       var sum = r.hash.digest();
       var ok = r.taken === r.total;
       for (var i = 0; ok && i < 32; i++) ok = sum[i] === f.sha[i];
@@ -511,12 +546,18 @@
         }
         fail(ERR.SENDFAIL);
       },
+      // busy: a transfer is under way either way (queued, awaiting its
+      // result, being received); the up connection stays open meanwhile.
+      busy: function () {
+        return cmds.length > 0 || sends.length > 0 || control.length > 0 ||
+          Object.keys(waiting).length > 0 || Object.keys(recvs).length > 0;
+      },
       sendCmd: function (id, peer, data, cookie) {
         var t = { kind: 1, id: id, peer: peer, data: bytes(data), cookie: cookie };
-        if (!open()) return failLater(t, ERR.SENDFAIL);
         if (t.data.length > MAX_CMD) return failLater(t, ERR.SENDCMD_LARGE);
         if (!validPeer(peer)) return failLater(t, ERR.SENDDATA_TARGETINVALID);
         cmds.push(t);
+        waitOpen(t);
         pump();
       },
       sendBuffer: function (id, peer, data, cookie) {
@@ -544,8 +585,9 @@
           return;
         }
         finishSend(t);
-        control.push(encode.cancel(id, 1, 0));
+        if (t.offered) control.push(encode.cancel(id, 1, 0)); // the node never heard of one still waiting for the channel
         pump();
+        later(ended);
         later(function () { fire('CancelSendRlst', id, ERR.NOERR, cookie); });
       }
     };
