@@ -204,10 +204,21 @@ interface CRVideoSessionInfo {
   duration: number;
 }
 
-/** The current generation's SDK parameters (CRVideo_Init, CRVideo_SetSDKParams): crvnode keeps them but needs none. */
+/**
+ * The SDK parameters (CRVideo_Init, CRVideo_SetSDKParams). crvnode keeps the
+ * vendor's but needs none; upIdleTimeout is crvnode's.
+ */
 interface CRVideoSDKParams {
   /** 0 auto, 1 UDP, 2 TCP. */
   MSProtocol?: number;
+  /**
+   * crvnode: milliseconds (default 30000) after which the up connection
+   * closes while the user is in no meeting, publishes nothing and no
+   * transfer is under way; 0 or less: it stays open until logout. It
+   * opens again when next needed (a meeting entered, a publish, a send,
+   * or data the node holds for the user).
+   */
+  upIdleTimeout?: number;
   [other: string]: unknown;
 }
 
@@ -233,11 +244,19 @@ interface CRVideoCallback<F extends (...args: any[]) => void> {
  * The transfer layer behind SendCmd, SendBuffer, SendFile and CancelSend.
  * crvideo.js installs one that speaks the frames of crvnode's
  * datachannel/FORMAT.md on the "crv-data" data channel; a replacement can
- * be set before login.
+ * be set before login. The channel is attached when the up connection
+ * opens (on demand: a send opens it, and a layer keeps what is sent before
+ * the channel is open) and detached when it closes.
  */
 interface CRVideoTransferLayer {
   attach(channel: RTCDataChannel): void;
   detach(): void;
+  /**
+   * Whether a transfer is under way in either direction (queued, awaiting
+   * its result, being received). The up connection closes when idle only
+   * while it is false; a layer without it keeps the connection open.
+   */
+  busy?(): boolean;
   sendCmd(taskID: string, targetUserId: string, data: string | ArrayBuffer | ArrayBufferView, cookie?: string): void;
   sendBuffer(taskID: string, targetUserId: string, data: string | ArrayBuffer | ArrayBufferView, cookie?: string): void;
   sendFile(taskID: string, targetUserId: string, file: Blob, cookie?: string): void;
@@ -249,7 +268,7 @@ interface CRVideoNamespace {
   readonly version: string;
   /** The transfer layer (see CRVideoTransferLayer). */
   _transfer: CRVideoTransferLayer;
-  /** The SDK's WebRTC objects, for diagnostics and tests. */
+  /** The SDK's WebRTC objects, for diagnostics and tests (up and dataChannel are null while no up connection is open). */
   peerConnections(): { up: RTCPeerConnection | null; down: RTCPeerConnection | null; dataChannel: RTCDataChannel | null };
   /** The track received of a member's source ("mic", "camera" or "screen"), or null. */
   remoteTrack(userID: string, source?: string): MediaStreamTrack | null;
