@@ -158,7 +158,9 @@
     // errors do not matter: a node without it keeps its side until the
     // session ends). The transfer layer is detached first: what is under
     // way fails with SENDFAIL (nothing, when idle). The next need opens a
-    // new connection, its offer sent after upClose.
+    // new connection, its offer sent after upClose. A negotiation of the
+    // closed connection may never settle (a closed RTCPeerConnection
+    // leaves its pending promises so): the chain starts afresh.
     function closeUp() {
       var pc = m.up;
       if (!pc) return;
@@ -171,9 +173,7 @@
       m.local = {}; // the transceivers were this connection's; nothing is published
       ns._transfer.detach();
       pc.close();
-      m.upChain = m.upChain.then(function () {
-        return rpc('upClose', {});
-      }).catch(function () { /* an older node: it keeps its side */ });
+      m.upChain = rpc('upClose', {}).catch(function () { /* an older node: it keeps its side */ });
     }
 
     // restartFailed restarts, after a resumed session, a media connection
@@ -200,6 +200,7 @@
       m.upTimer = null;
       ns._transfer.detach();
       if (m.up) m.up.close();
+      m.upChain = Promise.resolve(); // what the closed connection left pending may never settle
       m.up = null;
       m.dc = null;
       m.s = null;
@@ -278,7 +279,16 @@
       return pc;
     }
 
+    // closeDown closes the down connection (the meeting left, logout).
+    // What its chain still waits for may never settle (the operations of a
+    // closed RTCPeerConnection do not): the next offer does not wait.
     m.closeDown = function () {
+      dropDown();
+      m.downChain = Promise.resolve();
+    };
+
+    // dropDown closes the down connection from within its chain.
+    function dropDown() {
       if (m.down) m.down.close();
       if (m.downSess) {
         m.deadSess.push(m.downSess);
@@ -288,7 +298,7 @@
       m.downSess = '';
       m.downInfo = {};
       syncRemote(null);
-    };
+    }
 
     m.downOffer = function (o) {
       var s = m.s;
@@ -297,7 +307,7 @@
         if (m.s !== s) return;
         var id = sessionID(o.sdp);
         if (m.deadSess.indexOf(id) >= 0) return; // renegotiation of a connection left behind (the meeting was left)
-        if (m.down && m.downSess !== id) m.closeDown();
+        if (m.down && m.downSess !== id) dropDown();
         return (m.down ? Promise.resolve() : freshICE(s)).then(function () {
           if (m.s !== s) return;
           return answerDown(o, m.down || newDown(id));
@@ -317,7 +327,7 @@
         if (m.down !== pc) return;
         return pc.setLocalDescription(a).then(function () {
           return rpc('downAnswer', { sdp: pc.localDescription.sdp }).catch(function (e) {
-            if (m.down === pc) m.closeDown(); // the node no longer has this connection
+            if (m.down === pc) dropDown(); // the node no longer has this connection
             throw e;
           });
         }).then(function () {
