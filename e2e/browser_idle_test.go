@@ -11,14 +11,21 @@ import (
 
 // pcCounter, run before the SDK loads, keeps every RTCPeerConnection the
 // page makes in window.PCS, and those that opened a data channel (the SDK's
-// up connections) in window.UPS.
+// up connections) in window.UPS. window.BREAK makes the offers of up
+// connections made meanwhile never settle ("hang") or fail ("fail").
 const pcCounter = `(() => {
   const Orig = window.RTCPeerConnection;
   window.PCS = [];
   window.UPS = [];
+  window.BREAK = "";
   window.RTCPeerConnection = class extends Orig {
-    constructor(cfg) { super(cfg); PCS.push(this); }
+    constructor(cfg) { super(cfg); PCS.push(this); this.broken = BREAK; }
     createDataChannel(label, opts) { UPS.push(this); return super.createDataChannel(label, opts); }
+    createOffer(opts) {
+      if (this.broken === "hang") return new Promise(() => {});
+      if (this.broken === "fail") return Promise.reject(new Error("offer broken by the test"));
+      return super.createOffer(opts);
+    }
   };
   return true;
 })()`
@@ -298,4 +305,63 @@ func TestBrowserUpMeeting(t *testing.T) {
 		window.V = T.video("alice", 1);
 	})()`, meetID)
 	checkPlaying(bob, "alice's camera on her second up connection")
+}
+
+// A send whose up connection does not open within 15 s fails with
+// SENDFAIL (1000), and at once when the opening fails; the connection is
+// dropped, and the next send opens a new one that works.
+func TestBrowserUpSendFails(t *testing.T) {
+	needChromium(t)
+	n := startMediaNode(t, node.FileConfig{})
+	site := webFor(t, n)
+	b := startBrowser(t)
+	alice, bob := b.countingPage("alice", site), b.countingPage("bob", site)
+	alice.run(`CRVideo_SetSDKParams({ upIdleTimeout: 1500 })`)
+	alice.login(site, "alice")
+	bob.login(site, "bob")
+
+	// An offer that never comes: the command waits 15 s, then fails.
+	took := js[float64](alice, `(async () => {
+		BREAK = "hang";
+		const t0 = performance.now();
+		const id = CRVideo_SendCmd("bob", "never", "h");
+		BREAK = "";
+		const [, code, cookie] = await T.wait("SendCmdRlst", (tid) => tid === id, 25000);
+		if (code !== 1000 || cookie !== "h") throw new Error("SendCmdRlst " + code);
+		return performance.now() - t0;
+	})()`)
+	if took < 14500 || took > 20000 {
+		t.Fatalf("the command failed after %.0f ms, want about 15 s", took)
+	}
+	alice.run(`T.upClosed(10000)`)
+
+	// An offer that fails: the file fails at once.
+	took = js[float64](alice, `(async () => {
+		BREAK = "fail";
+		const t0 = performance.now();
+		const id = CRVideo_SendFile("bob", new File(["x"], "x.txt"), "f");
+		BREAK = "";
+		const [, name, code] = await T.wait("SendFileRlst", (tid) => tid === id, 10000);
+		if (code !== 1000 || name !== "x.txt") throw new Error("SendFileRlst " + code);
+		if (crvideo.peerConnections().up !== null) throw new Error("the failed up connection is kept");
+		return performance.now() - t0;
+	})()`)
+	if took > 3000 {
+		t.Fatalf("the file failed after %.0f ms, want at once", took)
+	}
+
+	// The next send opens a third connection, and arrives.
+	alice.run(`(async () => {
+		const id = CRVideo_SendCmd("bob", "now it works", "ok");
+		const [, code] = await T.wait("SendCmdRlst", (tid) => tid === id, 30000);
+		if (code !== 0) throw new Error("SendCmdRlst " + code);
+		if (T.upState().made !== 3) throw new Error("up connections made: " + JSON.stringify(T.upState()));
+	})()`)
+	bob.run(`T.wait("NotifyCmdData", (from, data) => from === "alice" && data === "now it works")`)
+	if js[bool](bob, `T.events.some((e) => e.name === "NotifyCmdData" && e.args[1] === "never")`) {
+		t.Fatal("bob got the command that failed")
+	}
+	if bob.upState().Made != 1 {
+		t.Fatalf("bob: %+v, want one up connection, opened for the command that arrived", bob.upState())
+	}
 }
