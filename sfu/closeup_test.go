@@ -94,4 +94,12 @@ func TestCloseUpEndsItsTracksAndReopens(t *testing.T) {
 	if ups() != 1 {
 		t.Fatalf("%v up connections after the new offer, want 1", ups())
 	}
+
+	// A client whose upClose was lost offers from a new PeerConnection
+	// (another SDP session): the node replaces the old connection rather
+	// than renegotiating it.
+	publish(t, pub, pubEv, false)
+	if ups() != 1 {
+		t.Fatalf("%v up connections after an offer of a new session, want 1", ups())
+	}
 }

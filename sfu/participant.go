@@ -3,6 +3,7 @@ package sfu
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -48,12 +49,14 @@ type Participant struct {
 	watch     map[pubKey]int             // videos watched, with their shown height; nil outside a room
 	closed    bool
 	onData    DataChannelHandler
+	upPC      *webrtc.PeerConnection // the up connection, as the track goroutines check it
 
 	// Owned by the actor goroutine.
 	up, down     *webrtc.PeerConnection
-	downOffering bool // an offer waits for its answer
-	downAgain    bool // subscriptions changed meanwhile: offer again after it
-	downRestart  bool // the next offer restarts ICE (RestartDown)
+	upSession    string // the o= session id of the client's up offers: another is another PeerConnection
+	downOffering bool   // an offer waits for its answer
+	downAgain    bool   // subscriptions changed meanwhile: offer again after it
+	downRestart  bool   // the next offer restarts ICE (RestartDown)
 	downCands    []webrtc.ICECandidateInit
 	subs         map[pubKey]*DownTrack
 	noCodec      map[pubKey]*Publication // publications this client's answers cannot take: not offered again
@@ -141,6 +144,13 @@ func (p *Participant) onActor(op func() error) error {
 // which source each sending transceiver (by mid) carries.
 func (p *Participant) UpOffer(sdp string, tracks []protocol.UpTrack) (answer string, err error) {
 	err = p.onActor(func() error {
+		// An offer of another SDP session comes from a new PeerConnection
+		// of the client, which closed the old one (its upClose lost, or
+		// never sent): the old connection is closed here too.
+		sess := sdpSessionID(sdp)
+		if p.up != nil && sess != "" && p.upSession != "" && sess != p.upSession {
+			p.dropUp()
+		}
 		if p.up == nil {
 			if err := p.newUp(); err != nil {
 				return err
@@ -154,6 +164,7 @@ func (p *Participant) UpOffer(sdp string, tracks []protocol.UpTrack) (answer str
 		if err := p.up.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 			return fmt.Errorf("%w: %v", ErrBadSDP, err)
 		}
+		p.upSession = sess
 		ans, err := p.up.CreateAnswer(nil)
 		if err != nil {
 			return err
@@ -180,6 +191,9 @@ func (p *Participant) newUp() error {
 		return err
 	}
 	p.up = pc
+	p.mu.Lock()
+	p.upPC = pc
+	p.mu.Unlock()
 	p.sfu.metrics.peers.WithLabelValues("up").Inc()
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c == nil {
@@ -192,7 +206,7 @@ func (p *Participant) newUp() error {
 			}
 		})
 	})
-	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) { p.onTrack(t, r) })
+	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) { p.onTrack(pc, t, r) })
 	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
 		p.mu.Lock()
 		h := p.onData
@@ -210,30 +224,51 @@ func (p *Participant) newUp() error {
 // up connection it does nothing.
 func (p *Participant) CloseUp() error {
 	return p.onActor(func() error {
-		pc := p.up
-		if pc == nil {
-			return nil
-		}
-		p.up = nil
-		p.sfu.metrics.peers.WithLabelValues("up").Dec()
-		p.mu.Lock()
-		pubs := p.pubs
-		p.pubs = map[protocol.Source]*Publication{}
-		p.upSources = map[string]protocol.Source{}
-		p.mu.Unlock()
-		for _, pub := range pubs {
-			pub.close()
-		}
-		// pion's Close waits for the track goroutines, which reach the
-		// room and this actor: not on the actor.
-		p.sfu.goroutine(func() {
-			if len(pubs) > 0 {
-				p.publicationsChanged()
-			}
-			_ = pc.Close()
-		})
+		p.dropUp()
 		return nil
 	})
+}
+
+// dropUp closes the up connection, on the actor: its publications end,
+// tracks it still announces are ignored (onTrack), and the next offer
+// makes a new one.
+func (p *Participant) dropUp() {
+	pc := p.up
+	if pc == nil {
+		return
+	}
+	p.up, p.upSession = nil, ""
+	p.sfu.metrics.peers.WithLabelValues("up").Dec()
+	p.mu.Lock()
+	pubs := p.pubs
+	p.pubs = map[protocol.Source]*Publication{}
+	p.upSources = map[string]protocol.Source{}
+	p.upPC = nil
+	p.mu.Unlock()
+	for _, pub := range pubs {
+		pub.close()
+	}
+	// pion's Close waits for the track goroutines, which reach the
+	// room and this actor: not on the actor.
+	p.sfu.goroutine(func() {
+		if len(pubs) > 0 {
+			p.publicationsChanged()
+		}
+		_ = pc.Close()
+	})
+}
+
+// sdpSessionID is the session id of an SDP's o= line ("" if none).
+func sdpSessionID(sdp string) string {
+	for line := range strings.SplitSeq(sdp, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "o="); ok {
+			if f := strings.Fields(rest); len(f) > 1 {
+				return f[1]
+			}
+			return ""
+		}
+	}
+	return ""
 }
 
 // AddUpCandidate adds a client's trickled candidate of its up connection.

@@ -61,8 +61,12 @@ type layer struct {
 func (p *Publication) audio() bool { return p.kind == webrtc.RTPCodecTypeAudio }
 
 // onTrack runs for each track (or simulcast layer) a client publishes.
-func (p *Participant) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+func (p *Participant) onTrack(pc *webrtc.PeerConnection, t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	p.mu.Lock()
+	if p.upPC != pc { // a track of an up connection closed meanwhile
+		p.mu.Unlock()
+		return
+	}
 	source, ok := p.upSources[r.RTPTransceiver().Mid()]
 	if !ok {
 		source = protocol.SourceCamera
@@ -73,7 +77,7 @@ func (p *Participant) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	pub := p.pubs[source]
 	isNew := pub == nil
 	if isNew {
-		pub = &Publication{owner: p, source: source, kind: t.Kind(), codec: t.Codec(), pc: p.up}
+		pub = &Publication{owner: p, source: source, kind: t.Kind(), codec: t.Codec(), pc: pc}
 		pub.subs.Store(&[]*DownTrack{})
 		for _, e := range r.GetParameters().HeaderExtensions {
 			if e.URI == extAudioLevel {
