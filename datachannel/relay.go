@@ -179,6 +179,7 @@ func (r *Relay) AttachOpening(app string, user UserID, send SendFunc) *RelayChan
 			t.dst = p
 			p.in[id] = t
 			r.stats.TasksStarted++
+			r.stats.BytesRelayed += t.cmdBytes
 		}
 		w.in = nil
 		w.qmu.Lock()

@@ -59,6 +59,9 @@ func (r *Relay) fromSenderLocked(p *RelayChannel, f *Frame, frame []byte, b *bat
 		b.send(t.dst, frame, t)
 	case TypeCancel:
 		r.removeLocked(t)
+		if r.unwaitLocked(t) {
+			return // the receiver never heard of it
+		}
 		if f.By != CancelBySender {
 			f.By = CancelBySender
 			frame = mustEncode(f)
@@ -88,12 +91,12 @@ func (r *Relay) startLocked(p *RelayChannel, f *Frame, b *batch) {
 	t := &relayTask{id: f.TaskID, kind: f.Kind, src: p, dst: dst, total: f.Total, last: r.now()}
 	if f.Type == TypeCmd {
 		t.kind, t.total, t.cmdBytes = KindCmd, uint64(len(f.Data)), uint64(len(f.Data))
-		r.stats.BytesRelayed += t.cmdBytes
 	}
 	p.out[t.id], dst.in[t.id] = t, t
 	r.stats.ActiveTasks++
 	if dst.send != nil { // a task waiting for its receiver's channel starts when it comes
 		r.stats.TasksStarted++
+		r.stats.BytesRelayed += t.cmdBytes
 	}
 	r.addBufferedLocked(int64(t.cmdBytes))
 	b.send(dst, fwd, t)
@@ -188,7 +191,35 @@ func (r *Relay) failLocked(t *relayTask, code protocol.Code, b *batch) {
 	r.removeLocked(t)
 	r.stats.TasksFailed++
 	b.send(t.src, mustEncode(&Frame{Type: TypeResult, TaskID: t.id, Code: code}), nil)
-	b.send(t.dst, mustEncode(&Frame{Type: TypeCancel, TaskID: t.id, By: CancelByNode, Code: code}), nil)
+	if !r.unwaitLocked(t) {
+		b.send(t.dst, mustEncode(&Frame{Type: TypeCancel, TaskID: t.id, By: CancelByNode, Code: code}), nil)
+	}
+}
+
+// unwaitLocked forgets a removed task that was waiting for its receiver's
+// channel: its frames leave the stand-in's queue, and a stand-in left with
+// no task stops waiting. It reports whether t was waiting.
+func (r *Relay) unwaitLocked(t *relayTask) bool {
+	w := t.dst
+	if w.send != nil {
+		return false
+	}
+	w.qmu.Lock()
+	kept := w.queue[:0]
+	for _, q := range w.queue {
+		if q.task != t {
+			kept = append(kept, q)
+		}
+	}
+	clear(w.queue[len(kept):])
+	w.queue = kept
+	w.qmu.Unlock()
+	if key := (peerKey{w.app, w.user}); len(w.in) == 0 && r.waiting[key] == w {
+		delete(r.waiting, key)
+		w.wait.Stop()
+		w.closed = true
+	}
+	return true
 }
 
 func (r *Relay) removeLocked(t *relayTask) {

@@ -175,3 +175,53 @@ func TestAttachOpeningHoldsFramesUntilReady(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitingTaskEnds: a task that ends while its receiver's channel is
+// awaited (the sender cancels it, or goes away) leaves nothing behind: no
+// frame for the channel when it comes, no stand-in waiting.
+func TestWaitingTaskEnds(t *testing.T) {
+	for _, end := range []string{"cancel", "sender gone"} {
+		t.Run(end, func(t *testing.T) {
+			w := newWaker(true)
+			r := newTestRelay(t, RelayConfig{Wake: w.wake})
+			alice := newClient(t, r, "app", "alice", Config{}, 0)
+			id, err := alice.ep.SendBuffer("bob", randomBytes(t, 100<<10))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if end == "cancel" {
+				cmd, _ := alice.ep.SendCmd("bob", []byte("x")) // keeps a task waiting: not this one
+				w.wantAsked(t, peerKey{"app", "bob"})
+				if err := alice.ep.CancelSend(id); err != nil {
+					t.Fatal(err)
+				}
+				deadline := time.Now().Add(5 * time.Second)
+				for r.Stats().ActiveTasks != 1 {
+					if time.Now().After(deadline) {
+						t.Fatalf("the cancel did not reach the relay: %+v", r.Stats())
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+				bob := newClient(t, r, "app", "bob", Config{}, 0)
+				if got := bob.rec.until(t, 5*time.Second, isType[*CmdData]); len(got) != 1 {
+					t.Fatalf("bob got %s before the command", describe(got))
+				}
+				alice.rec.until(t, 5*time.Second, resultOf(cmd))
+				bob.rec.none(t, 100*time.Millisecond)
+			} else {
+				w.wantAsked(t, peerKey{"app", "bob"})
+				alice.close()
+				waitIdle(t, r)
+				if s := r.Stats(); s.Waiting != 0 {
+					t.Fatalf("a stand-in waits with no task: %+v", s)
+				}
+				bob := newClient(t, r, "app", "bob", Config{}, 0)
+				bob.rec.none(t, 200*time.Millisecond)
+			}
+			waitIdle(t, r)
+			if s := r.Stats(); s.Waiting != 0 || s.BufferedBytes != 0 {
+				t.Fatalf("after: %+v", s)
+			}
+		})
+	}
+}
