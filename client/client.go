@@ -83,9 +83,10 @@ type Options struct {
 	SignalingOnly bool
 	// UpIdleTimeout closes the up connection (and tells the node:
 	// upClose) once it has carried nothing for this long outside a
-	// meeting: no transfer either way, nothing being opened. The next
-	// meeting, publish or transfer opens a new one. 0 means 30 s;
-	// negative, never.
+	// meeting: no transfer either way, nothing being opened. Sources still
+	// published then stop (outside a meeting nobody receives them); the
+	// next meeting, publish or transfer opens a new connection. 0 means
+	// 30 s; negative, never.
 	UpIdleTimeout time.Duration
 }
 

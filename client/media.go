@@ -173,7 +173,7 @@ func (m *media) refreshICE() {
 // upConn returns the up connection, creating it with its transfer channel.
 func (m *media) upConn() (*webrtc.PeerConnection, error) {
 	return m.conn(&m.up, &m.upSent, &m.upLocal, protocol.MethodUpCandidate, func(pc *webrtc.PeerConnection) error {
-		m.watchFailure(pc, m.restartUp)
+		m.watchFailure(pc, func() { m.restartUp(pc) })
 		if err := m.openData(pc); err != nil {
 			return err
 		}
@@ -337,13 +337,23 @@ func fromProto(c protocol.ICECandidate) webrtc.ICECandidateInit {
 // negotiateUp offers the up connection's current state and applies the
 // node's answer.
 func (m *media) negotiateUp(ctx context.Context) error {
-	return m.negotiateUpWith(ctx, nil)
+	return m.negotiateUpWith(ctx, nil, nil)
 }
 
-// negotiateUpWith is negotiateUp with offer options (an ICE restart).
-func (m *media) negotiateUpWith(ctx context.Context, opts *webrtc.OfferOptions) error {
+// negotiateUpWith is negotiateUp with offer options (an ICE restart),
+// for the connection only if given: it does nothing once that one is
+// gone (closed as idle meanwhile).
+func (m *media) negotiateUpWith(ctx context.Context, opts *webrtc.OfferOptions, only *webrtc.PeerConnection) error {
 	m.negMu.Lock()
 	defer m.negMu.Unlock()
+	if only != nil {
+		m.mu.Lock()
+		cur := m.up
+		m.mu.Unlock()
+		if cur != only {
+			return nil
+		}
+	}
 	pc, err := m.upConn()
 	if err != nil {
 		return err

@@ -302,7 +302,7 @@ func (m *media) restartFailed() {
 	up, down := m.up, m.down
 	m.mu.Unlock()
 	if up != nil {
-		m.restartIfFailed(up, m.restartUp)
+		m.restartIfFailed(up, func() { m.restartUp(up) })
 	}
 	if down != nil {
 		m.restartIfFailed(down, m.restartDown)
@@ -326,10 +326,10 @@ func (m *media) restartIfFailed(pc *webrtc.PeerConnection, restart func()) {
 	}
 }
 
-func (m *media) restartUp() {
+func (m *media) restartUp(pc *webrtc.PeerConnection) {
 	ctx, cancel := context.WithTimeout(context.Background(), m.c.opts.RequestTimeout)
 	defer cancel()
-	if err := m.negotiateUpWith(ctx, &webrtc.OfferOptions{ICERestart: true}); err != nil {
+	if err := m.negotiateUpWith(ctx, &webrtc.OfferOptions{ICERestart: true}, pc); err != nil {
 		m.c.log.Warn("crvnode client: ICE restart of the up connection", "err", err)
 		return
 	}

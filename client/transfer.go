@@ -134,10 +134,17 @@ func (c *Client) SendFile(ctx context.Context, target protocol.UserID, path stri
 // notifyCancelSend and keeps nothing. Commands cannot be cancelled, nor a
 // transfer whose every byte is already sent (1104): its result follows.
 func (c *Client) CancelSend(ctx context.Context, taskID string) error {
-	ep, release, err := c.endpoint(ctx)
-	if err != nil {
-		return err
+	c.mu.Lock()
+	m := c.media
+	c.mu.Unlock()
+	var ep *datachannel.Endpoint
+	if m != nil {
+		m.mu.Lock()
+		ep = m.ep
+		m.mu.Unlock()
 	}
-	defer release()
+	if ep == nil { // no up connection: nothing is being sent
+		return protocol.Errorf(protocol.TransIDInvalid, "no transfer %q under way", taskID)
+	}
 	return ep.CancelSend(datachannel.TaskID(taskID))
 }
