@@ -14,6 +14,14 @@ type waker struct {
 	ok    bool
 }
 
+// wantResult waits for the result of task id and checks its code.
+func (c *client) wantResult(t *testing.T, id TaskID, code protocol.Code, within time.Duration) {
+	t.Helper()
+	if res := lastResult(t, c.rec.until(t, within, resultOf(id))); res.Code != code {
+		t.Fatalf("task %s: result %v, want %v", id, res.Code, code)
+	}
+}
+
 func newWaker(ok bool) *waker { return &waker{asked: make(chan peerKey, 16), ok: ok} }
 
 func (w *waker) wake(app string, user UserID) bool {
@@ -71,10 +79,7 @@ func TestWakeHoldsTasksUntilTheChannelComes(t *testing.T) {
 		t.Fatal("the buffer arrived changed")
 	}
 	for _, id := range []TaskID{cmd, buf} {
-		evs := alice.rec.until(t, 10*time.Second, resultOf(id))
-		if res := lastResult(t, evs); res.Code != protocol.NoErr {
-			t.Fatalf("task %s: %v", id, res.Code)
-		}
+		alice.wantResult(t, id, protocol.NoErr, 10*time.Second)
 	}
 	waitIdle(t, r)
 	if s := r.Stats(); s.Waiting != 0 || s.TasksStarted != 2 || s.BufferedBytes != 0 {
@@ -91,10 +96,7 @@ func TestWakeTimesOut(t *testing.T) {
 	cmd, _ := alice.ep.SendCmd("bob", []byte("hello"))
 	buf, _ := alice.ep.SendBuffer("bob", []byte("data"))
 	for _, id := range []TaskID{cmd, buf} {
-		evs := alice.rec.until(t, 5*time.Second, resultOf(id))
-		if res := lastResult(t, evs); res.Code != protocol.SendDataTargetInvalid {
-			t.Fatalf("task %s: %v, want 1102", id, res.Code)
-		}
+		alice.wantResult(t, id, protocol.SendDataTargetInvalid, 5*time.Second)
 	}
 	w.wantAsked(t, peerKey{"app", "bob"})
 	if s := r.Stats(); s.Waiting != 0 || s.ActiveTasks != 0 || s.BufferedBytes != 0 || s.TasksRefused != 2 {
@@ -113,10 +115,7 @@ func TestWakeRefusedAtOnce(t *testing.T) {
 	alice := newClient(t, r, "app", "alice", Config{}, 0)
 	start := time.Now()
 	id, _ := alice.ep.SendCmd("nobody", []byte("x"))
-	evs := alice.rec.until(t, 5*time.Second, resultOf(id))
-	if res := lastResult(t, evs); res.Code != protocol.SendDataTargetInvalid {
-		t.Fatalf("result %v, want 1102", res.Code)
-	}
+	alice.wantResult(t, id, protocol.SendDataTargetInvalid, 5*time.Second)
 	if d := time.Since(start); d > DefaultWakeTimeout/2 {
 		t.Errorf("refused after %v: it waited", d)
 	}
@@ -135,10 +134,7 @@ func TestWakeStaysInItsApp(t *testing.T) {
 	id, _ := alice.ep.SendCmd("bob", []byte("x"))
 	w.wantAsked(t, peerKey{"app", "bob"})
 	other := newClient(t, r, "other", "bob", Config{}, 0)
-	evs := alice.rec.until(t, 5*time.Second, resultOf(id))
-	if res := lastResult(t, evs); res.Code != protocol.SendDataTargetInvalid {
-		t.Fatalf("result %v, want 1102", res.Code)
-	}
+	alice.wantResult(t, id, protocol.SendDataTargetInvalid, 5*time.Second)
 	other.rec.none(t, 50*time.Millisecond)
 }
 

@@ -30,17 +30,9 @@ const pcCounter = `(() => {
   return true;
 })()`
 
-// idleHelpers are page functions of the up connection tests.
+// idleHelpers are page functions of the up connection tests, on top of
+// transferHelpers.
 const idleHelpers = `(() => {
-  T.random = (n) => {
-    const b = new Uint8Array(n);
-    for (let o = 0; o < n; o += 65536) crypto.getRandomValues(b.subarray(o, Math.min(n, o + 65536)));
-    return b;
-  };
-  T.sha = async (data) => {
-    const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-    return Array.from(d, (x) => x.toString(16).padStart(2, "0")).join("");
-  };
   // T.upState: whether the page has an up connection now, and how many it made.
   T.upState = () => {
     const up = crvideo.peerConnections().up;
@@ -65,6 +57,7 @@ func (b *browser) countingPage(name string, w webSite) *page {
 	p.do(chromedp.Navigate(w.base + "/sdk/crvideo.js"))
 	p.run(pcCounter)
 	p.run(sdkHarness)
+	p.run(transferHelpers)
 	p.run(idleHelpers)
 	return p
 }

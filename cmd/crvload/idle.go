@@ -117,13 +117,6 @@ func printIdle(w io.Writer, r *loadgen.IdleReport) error {
 	}
 	fmt.Fprintf(w, "after the logouts: back to idle %v in %.1f s\n", r.Settled, r.SettleSeconds)
 	fmt.Fprintf(w, "goal: ≤ %d KiB and ≤ %d goroutines per idle session\n", loadgen.IdleGoalRSSPerSession>>10, loadgen.IdleGoalGoroutinesPerSession)
-	if len(r.Failures) == 0 {
-		fmt.Fprintln(w, "verdict: pass")
-		return nil
-	}
-	fmt.Fprintln(w, "verdict: FAIL")
-	for _, f := range r.Failures {
-		fmt.Fprintln(w, "  ", f)
-	}
+	printFailures(w, "", r.Failures)
 	return nil
 }

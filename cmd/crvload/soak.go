@@ -133,14 +133,7 @@ func printSoak(w io.Writer, r *loadgen.SoakReport) error {
 	fmt.Fprintf(w, "\nRSS mean: second quarter %s, last quarter %s; settled in %.0f s: %v\n", mib(r.RSSEarly), mib(r.RSSLate), r.SettleTime, r.Settled)
 	fmt.Fprintf(w, "steps: %s\n", sortedCounts(r.Steps))
 	fmt.Fprintf(w, "error codes: %s\n", sortedCounts(r.Codes))
-	if len(r.Failures) == 0 {
-		fmt.Fprintln(w, "verdict: pass")
-		return nil
-	}
-	fmt.Fprintln(w, "verdict: FAIL")
-	for _, f := range r.Failures {
-		fmt.Fprintln(w, "  ", f)
-	}
+	printFailures(w, "", r.Failures)
 	return nil
 }
 
@@ -212,13 +205,19 @@ func printOverload(w io.Writer, r *loadgen.OverloadReport) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if len(r.Failures) == 0 {
-		fmt.Fprintln(w, "\nverdict: pass")
-		return nil
+	printFailures(w, "\n", r.Failures)
+	return nil
+}
+
+// printFailures prints a run's verdict line after before, and the
+// checks that failed.
+func printFailures(w io.Writer, before string, failures []string) {
+	if len(failures) == 0 {
+		fmt.Fprintln(w, before+"verdict: pass")
+		return
 	}
-	fmt.Fprintln(w, "\nverdict: FAIL")
-	for _, f := range r.Failures {
+	fmt.Fprintln(w, before+"verdict: FAIL")
+	for _, f := range failures {
 		fmt.Fprintln(w, "  ", f)
 	}
-	return nil
 }

@@ -1,7 +1,6 @@
 package loadgen
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -903,56 +902,6 @@ func (r *idleRun) sample(ctx context.Context) (IdleReading, error) {
 		s.RSS, s.CPU = u.RSS, u.CPU.Seconds()
 	}
 	return s, nil
-}
-
-// scrapeSeries reads the named series of a /metrics page, each summed
-// over its labels; absent ones are not in the map.
-func scrapeSeries(ctx context.Context, hc *http.Client, url string, names []string) (map[string]float64, error) {
-	want := map[string]bool{}
-	for _, n := range names {
-		want[n] = true
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMetrics, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w: GET %s: %s", ErrMetrics, url, resp.Status)
-	}
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		name := line[:i]
-		if j := strings.IndexByte(name, '{'); j >= 0 {
-			name = name[:j]
-		}
-		if !want[name] {
-			continue
-		}
-		f, err := strconv.ParseFloat(strings.TrimSpace(line[i+1:]), 64)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrMetrics, name, err)
-		}
-		out[name] += f
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMetrics, err)
-	}
-	return out, nil
 }
 
 // selfRSS is crvload's own resident set after a collection, in bytes.

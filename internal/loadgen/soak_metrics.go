@@ -34,20 +34,45 @@ var resourceSeries = map[string]bool{
 // sample and none stays open between them.
 func ScrapeResources(ctx context.Context, hc *http.Client, url string) (Resources, error) {
 	r := Resources{At: time.Now()}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	names := make([]string, 0, len(resourceSeries))
+	for name := range resourceSeries {
+		names = append(names, name)
+	}
+	sums, err := scrapeSeries(ctx, hc, url, names)
 	if err != nil {
 		return r, err
 	}
+	for name, required := range resourceSeries {
+		if _, seen := sums[name]; required && !seen {
+			return r, fmt.Errorf("%w: %s has no %s", ErrMetrics, url, name)
+		}
+	}
+	r.Goroutines, r.OpenFDs = int(sums["go_goroutines"]), int(sums["process_open_fds"])
+	r.RSS = int64(sums["process_resident_memory_bytes"])
+	r.Sessions, r.Waiting = int(sums["crvnode_sessions"]), int(sums["crvnode_sessions_waiting_resume"])
+	return r, nil
+}
+
+// scrapeSeries reads the named series of a /metrics page, each summed
+// over its labels; absent ones are not in the map.
+func scrapeSeries(ctx context.Context, hc *http.Client, url string, names []string) (map[string]float64, error) {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return r, fmt.Errorf("%w: %w", ErrMetrics, err)
+		return nil, fmt.Errorf("%w: %w", ErrMetrics, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return r, fmt.Errorf("%w: GET %s: %s", ErrMetrics, url, resp.Status)
+		return nil, fmt.Errorf("%w: GET %s: %s", ErrMetrics, url, resp.Status)
 	}
-	sums := map[string]float64{}
-	seen := map[string]bool{}
+	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -63,26 +88,17 @@ func ScrapeResources(ctx context.Context, hc *http.Client, url string) (Resource
 		if j := strings.IndexByte(name, '{'); j >= 0 {
 			name = name[:j]
 		}
-		if _, ok := resourceSeries[name]; !ok {
+		if !want[name] {
 			continue
 		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(line[i+1:]), 64)
+		f, err := strconv.ParseFloat(strings.TrimSpace(line[i+1:]), 64)
 		if err != nil {
-			return r, fmt.Errorf("%w: %s: %w", ErrMetrics, name, err)
+			return nil, fmt.Errorf("%w: %s: %w", ErrMetrics, name, err)
 		}
-		sums[name] += v
-		seen[name] = true
+		out[name] += f
 	}
 	if err := sc.Err(); err != nil {
-		return r, fmt.Errorf("%w: %w", ErrMetrics, err)
+		return nil, fmt.Errorf("%w: %w", ErrMetrics, err)
 	}
-	for name, required := range resourceSeries {
-		if required && !seen[name] {
-			return r, fmt.Errorf("%w: %s has no %s", ErrMetrics, url, name)
-		}
-	}
-	r.Goroutines, r.OpenFDs = int(sums["go_goroutines"]), int(sums["process_open_fds"])
-	r.RSS = int64(sums["process_resident_memory_bytes"])
-	r.Sessions, r.Waiting = int(sums["crvnode_sessions"]), int(sums["crvnode_sessions_waiting_resume"])
-	return r, nil
+	return out, nil
 }
