@@ -213,24 +213,17 @@ func (m *media) ensureUp(ctx context.Context) (*datachannel.Endpoint, error) {
 
 // hold and release bracket an operation that needs the up connection, so
 // that it is not closed as idle meanwhile.
-func (m *media) hold() {
-	m.mu.Lock()
-	m.holds++
-	m.lastUse = time.Now()
-	m.mu.Unlock()
-}
-
-func (m *media) release() {
-	m.mu.Lock()
-	m.holds--
-	m.lastUse = time.Now()
-	m.mu.Unlock()
-}
+func (m *media) hold()    { m.use(1) }
+func (m *media) release() { m.use(-1) }
 
 // touch notes a use of the up connection (a transfer event, a meeting
 // left): the idle time counts from the last one.
-func (m *media) touch() {
+func (m *media) touch() { m.use(0) }
+
+// use notes a use of the up connection and changes the holds by n.
+func (m *media) use(n int) {
 	m.mu.Lock()
+	m.holds += n
 	m.lastUse = time.Now()
 	m.mu.Unlock()
 }

@@ -172,9 +172,7 @@ func (r *Relay) AttachOpening(app string, user UserID, send SendFunc) *RelayChan
 	r.mu.Lock()
 	r.peers[key] = p
 	if w := r.waiting[key]; w != nil {
-		delete(r.waiting, key)
-		w.wait.Stop()
-		w.closed = true
+		r.retireLocked(w)
 		for id, t := range w.in {
 			t.dst = p
 			p.in[id] = t
@@ -225,9 +223,7 @@ func (r *Relay) waitLocked(app string, user UserID, b *batch) *RelayChannel {
 func (r *Relay) giveUp(w *RelayChannel) {
 	var b batch
 	r.mu.Lock()
-	if key := (peerKey{w.app, w.user}); r.waiting[key] == w {
-		delete(r.waiting, key)
-		w.closed = true
+	if r.retireLocked(w) {
 		for _, t := range w.in {
 			r.removeLocked(t)
 			r.stats.TasksRefused++
@@ -294,6 +290,22 @@ func (p *RelayChannel) Close() {
 	b.flush()
 }
 
+// retireLocked ends a stand-in's wait, if it still stands in for its
+// user; it reports whether it did.
+func (r *Relay) retireLocked(w *RelayChannel) bool {
+	key := peerKey{w.app, w.user}
+	if r.waiting[key] != w {
+		return false
+	}
+	delete(r.waiting, key)
+	w.wait.Stop()
+	w.closed = true
+	return true
+}
+
+// standIn reports whether p stands in for a channel still awaited.
+func (p *RelayChannel) standIn() bool { return p.send == nil }
+
 // batch collects the peers that got frames while the relay lock was held,
 // to flush them after it is released, and the users to wake.
 type batch struct{ peers, wakes []*RelayChannel }
@@ -319,7 +331,6 @@ func (b *batch) flush() {
 	}
 	for _, w := range b.wakes {
 		if !w.r.cfg.Wake(w.app, w.user) {
-			w.wait.Stop()
 			w.r.giveUp(w)
 		}
 	}

@@ -94,7 +94,7 @@ func (r *Relay) startLocked(p *RelayChannel, f *Frame, b *batch) {
 	}
 	p.out[t.id], dst.in[t.id] = t, t
 	r.stats.ActiveTasks++
-	if dst.send != nil { // a task waiting for its receiver's channel starts when it comes
+	if !dst.standIn() { // a task waiting for its receiver's channel starts when it comes
 		r.stats.TasksStarted++
 		r.stats.BytesRelayed += t.cmdBytes
 	}
@@ -201,7 +201,7 @@ func (r *Relay) failLocked(t *relayTask, code protocol.Code, b *batch) {
 // no task stops waiting. It reports whether t was waiting.
 func (r *Relay) unwaitLocked(t *relayTask) bool {
 	w := t.dst
-	if w.send != nil {
+	if !w.standIn() {
 		return false
 	}
 	w.qmu.Lock()
@@ -214,10 +214,8 @@ func (r *Relay) unwaitLocked(t *relayTask) bool {
 	clear(w.queue[len(kept):])
 	w.queue = kept
 	w.qmu.Unlock()
-	if key := (peerKey{w.app, w.user}); len(w.in) == 0 && r.waiting[key] == w {
-		delete(r.waiting, key)
-		w.wait.Stop()
-		w.closed = true
+	if len(w.in) == 0 {
+		r.retireLocked(w)
 	}
 	return true
 }

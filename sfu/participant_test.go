@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -47,16 +46,6 @@ func (e *events) note(what string) {
 	e.mu.Lock()
 	e.order = append(e.order, what)
 	e.mu.Unlock()
-}
-
-// sdpSession is the session ID of an SDP's o= line.
-func sdpSession(sdp string) string {
-	for _, l := range strings.Split(sdp, "\n") {
-		if f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(l), "o=")); strings.HasPrefix(l, "o=") && len(f) > 1 {
-			return f[1]
-		}
-	}
-	return ""
 }
 
 func (e *events) nextOffer(t *testing.T) protocol.DownOffer {
@@ -151,8 +140,8 @@ func TestBadDownAnswerDoesNotStall(t *testing.T) {
 	}
 	// Not stuck: a new down connection is offered with the subscription.
 	again := subEv.nextOffer(t)
-	if len(again.Tracks) != 1 || sdpSession(again.SDP) == sdpSession(o.SDP) {
-		t.Fatalf("after a bad answer: tracks %+v, session %s (was %s)", again.Tracks, sdpSession(again.SDP), sdpSession(o.SDP))
+	if len(again.Tracks) != 1 || sdpSessionID(again.SDP) == sdpSessionID(o.SDP) {
+		t.Fatalf("after a bad answer: tracks %+v, session %s (was %s)", again.Tracks, sdpSessionID(again.SDP), sdpSessionID(o.SDP))
 	}
 }
 
@@ -175,7 +164,7 @@ func TestUnsupportedCodecNotOfferedAgain(t *testing.T) {
 			hasMic = hasMic || tr.Source == protocol.SourceMic
 		}
 		err := answerDown(t, api, sub, o)
-		t.Logf("offer %+v session %s: %v", o.Tracks, sdpSession(o.SDP), err)
+		t.Logf("offer %+v session %s: %v", o.Tracks, sdpSessionID(o.SDP), err)
 		if hasCam {
 			sawCamera = true
 			if !isBadRequest(err) {

@@ -14,22 +14,17 @@
     var taskID = uuid();
     var t = ns._transfer;
     var s = sess;
-    if (!s || !s.loggedIn) {
+    function failed(code) {
       later(function () {
-        if (kind === 'file') fire('SendFileRlst', taskID, fileName, ERR.NOT_LOGIN, cookie);
-        else fire(kind === 'cmd' ? 'SendCmdRlst' : 'SendBufferRlst', taskID, ERR.NOT_LOGIN, cookie);
+        if (kind === 'file') fire('SendFileRlst', taskID, fileName, code, cookie);
+        else fire(kind === 'cmd' ? 'SendCmdRlst' : 'SendBufferRlst', taskID, code, cookie);
       });
       return taskID;
     }
+    if (!s || !s.loggedIn) return failed(ERR.NOT_LOGIN);
     // The up connection carries the crv-data channel: open it if it is
     // not (the layer holds the task until the channel opens).
-    if (!media.needUp()) {
-      later(function () {
-        if (kind === 'file') fire('SendFileRlst', taskID, fileName, ERR.SENDFAIL, cookie);
-        else fire(kind === 'cmd' ? 'SendCmdRlst' : 'SendBufferRlst', taskID, ERR.SENDFAIL, cookie);
-      });
-      return taskID;
-    }
+    if (!media.needUp()) return failed(ERR.SENDFAIL);
     media.upActivity();
     if (kind === 'cmd') t.sendCmd(taskID, str(target), data, cookie);
     else if (kind === 'buffer') t.sendBuffer(taskID, str(target), data, cookie);
