@@ -91,13 +91,22 @@ func TestWakeHoldsTasksUntilTheChannelComes(t *testing.T) {
 // every task that waited, and nothing held.
 func TestWakeTimesOut(t *testing.T) {
 	w := newWaker(true)
-	r := newTestRelay(t, RelayConfig{Wake: w.wake, WakeTimeout: 200 * time.Millisecond})
+	// Long enough for both tasks to reach the relay before it ends.
+	r := newTestRelay(t, RelayConfig{Wake: w.wake, WakeTimeout: time.Second})
 	alice := newClient(t, r, "app", "alice", Config{}, 0)
 	cmd, _ := alice.ep.SendCmd("bob", []byte("hello"))
 	buf, _ := alice.ep.SendBuffer("bob", []byte("data"))
-	for _, id := range []TaskID{cmd, buf} {
-		alice.wantResult(t, id, protocol.SendDataTargetInvalid, 5*time.Second)
-	}
+	// The two results come in either order.
+	want := map[TaskID]bool{cmd: true, buf: true}
+	alice.rec.until(t, 5*time.Second, func(ev Event) bool {
+		if res, ok := ev.(*Result); ok && want[res.TaskID] {
+			if res.Code != protocol.SendDataTargetInvalid {
+				t.Fatalf("task %s: result %v, want 1102", res.TaskID, res.Code)
+			}
+			delete(want, res.TaskID)
+		}
+		return len(want) == 0
+	})
 	w.wantAsked(t, peerKey{"app", "bob"})
 	if s := r.Stats(); s.Waiting != 0 || s.ActiveTasks != 0 || s.BufferedBytes != 0 || s.TasksRefused != 2 {
 		t.Fatalf("after: %+v", s)
