@@ -45,34 +45,126 @@ func (s *session) call(p *protocol.CallParams) (any, *protocol.Error) {
 	if e := checkRing(s, p.CallID, p.CalledUserID, p.UsrExtDat); e != nil {
 		return nil, e
 	}
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
-		if u.busy() {
-			return nil, protocol.Errorf(protocol.ErrCallExist, "you are already in a call")
-		}
-		c := &call{id: p.CallID, caller: u, meet: protocol.MeetInfo{}}
-		if e := a.ringLocked(c, p.CalledUserID, p.MeetObj, p.UsrExtDat, ob); e != nil {
-			return nil, e
-		}
-		return protocol.CallIDResult{CallID: c.id}, nil
-	})
+	return s.change(changeCall, p)
 }
 
 func (s *session) invite(p *protocol.InviteParams, statusEvent string) (any, *protocol.Error) {
 	if e := checkRing(s, p.InviteID, p.Called, p.UsrExtDat); e != nil {
 		return nil, e
 	}
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
-		c := &call{id: p.InviteID, invite: true, statusEvent: statusEvent, caller: u}
+	return s.change(changeInvite, &inviteParams{InviteParams: *p, Event: statusEvent})
+}
+
+// The changes of calls and invites (replica.go).
+const (
+	changeCall         = "call"
+	changeInvite       = "invite"
+	changeAcceptCall   = "acceptCall"
+	changeRejectCall   = "rejectCall"
+	changeHungupCall   = "hungupCall"
+	changeCancelInvite = "cancelInvite"
+	changeRingTimeout  = "ringTimeout"
+)
+
+type inviteParams struct {
+	protocol.InviteParams
+	Event string `json:"event"` // which status event the inviter reads
+}
+
+// ringTimeoutParams names the call whose timer fired, and which call of
+// that ID it was.
+type ringTimeoutParams struct {
+	ID  string `json:"id"`
+	Gen uint64 `json:"gen"`
+}
+
+func init() {
+	sessionChange(changeCall, func(a *app, u *user, p *protocol.CallParams, x *applied) (any, *protocol.Error) {
+		if u.busy() {
+			return nil, protocol.Errorf(protocol.ErrCallExist, "you are already in a call")
+		}
+		c := &call{id: p.CallID, caller: u, meet: protocol.MeetInfo{}}
+		if e := a.ringLocked(c, p.CalledUserID, p.MeetObj, p.UsrExtDat, x.ob); e != nil {
+			return nil, e
+		}
+		return protocol.CallIDResult{CallID: c.id}, nil
+	})
+	sessionChange(changeInvite, func(a *app, u *user, p *inviteParams, x *applied) (any, *protocol.Error) {
+		c := &call{id: p.InviteID, invite: true, statusEvent: p.Event, caller: u}
 		meet := p.MeetObj
 		if (meet == nil || meet.ID == 0) && u.meeting != nil {
 			info := u.meeting.infoLocked() // invite into the inviter's meeting
 			meet = &info
 		}
-		if e := a.ringLocked(c, p.Called, meet, p.UsrExtDat, ob); e != nil {
+		if e := a.ringLocked(c, p.Called, meet, p.UsrExtDat, x.ob); e != nil {
 			return nil, e
 		}
-		ob.addUser(u, statusEvent, protocol.NotifyInviteStatus{InviteID: c.id, Status: protocol.InviteRinging})
+		x.ob.addUser(u, p.Event, protocol.NotifyInviteStatus{InviteID: c.id, Status: protocol.InviteRinging})
 		return protocol.InviteIDResult{InviteID: c.id}, nil
+	})
+	sessionChange(changeAcceptCall, func(a *app, u *user, p *protocol.AcceptCallParams, x *applied) (any, *protocol.Error) {
+		c, e := a.ringingFor(u, p.CallID)
+		if e != nil {
+			return nil, e
+		}
+		if p.MeetObj != nil && p.MeetObj.ID != 0 {
+			if c.meet, e = a.resolveMeetLocked(p.MeetObj); e != nil {
+				return nil, e
+			}
+		}
+		c.accepted = true
+		c.stopTimer()
+		a.metrics().callEnded(c, outcomeAccepted)
+		c.tellCaller(x.ob, protocol.InviteAccepted, protocol.EventNotifyCallAccepted, protocol.NotifyCallAccepted{
+			CallID: c.id, MeetObj: c.meet, UsrExtDat: p.UsrExtDat,
+		})
+		return protocol.CallIDResult{CallID: c.id}, nil
+	})
+	sessionChange(changeRejectCall, func(a *app, u *user, p *protocol.CallActionParams, x *applied) (any, *protocol.Error) {
+		c, e := a.ringingFor(u, p.CallID)
+		if e != nil {
+			return nil, e
+		}
+		a.removeCallLocked(c, x.ob)
+		a.metrics().callEnded(c, outcomeRejected)
+		c.tellCaller(x.ob, protocol.InviteRejected, protocol.EventNotifyCallRejected, protocol.NotifyCallRejected{
+			CallID: c.id, SdkErr: protocol.ErrRefuse, UsrExtDat: p.UsrExtDat,
+		})
+		return protocol.CallIDResult{CallID: c.id}, nil
+	})
+	// hungupCall ends a call or invite from either side, ringing or accepted.
+	sessionChange(changeHungupCall, func(a *app, u *user, p *protocol.CallActionParams, x *applied) (any, *protocol.Error) {
+		c := a.calls[p.CallID]
+		if c == nil || (c.caller != u && c.callee != u) {
+			return nil, protocol.Errorf(protocol.InvalidCallID, "you are in no call %q", p.CallID)
+		}
+		a.endCallLocked(c, u, p.UsrExtDat, x.ob)
+		return protocol.CallIDResult{CallID: c.id}, nil
+	})
+	// cancelInvite hangs up an invite the session's user made.
+	sessionChange(changeCancelInvite, func(a *app, u *user, p *protocol.CancelInviteParams, x *applied) (any, *protocol.Error) {
+		c := a.calls[p.InviteID]
+		if c == nil || !c.invite || c.caller != u {
+			return nil, protocol.Errorf(protocol.InvalidCallID, "you made no invite %q", p.InviteID)
+		}
+		a.endCallLocked(c, u, p.UsrExtDat, x.ob)
+		return protocol.InviteIDResult{InviteID: c.id}, nil
+	})
+	// ringTimeout ends a call nobody answered: the caller hears 604 (or,
+	// for an invite, status "no answer"), the callee stops ringing.
+	registerChange(changeRingTimeout, false, func(a *app, x *applied) (any, *protocol.Error) {
+		p := param[ringTimeoutParams](x)
+		c := a.calls[p.ID]
+		if c == nil || c.gen != p.Gen || c.accepted {
+			return nil, nil // answered, ended or replaced before the timer's change came
+		}
+		a.removeCallLocked(c, x.ob)
+		a.metrics().callEnded(c, outcomeNoAnswer)
+		c.tellCaller(x.ob, protocol.InviteNoAnswer, protocol.EventNotifyCallRejected, protocol.NotifyCallRejected{
+			CallID: c.id, SdkErr: protocol.ErrNoAnswer,
+		})
+		x.ob.addUser(c.callee, protocol.EventNotifyCallHungup, protocol.NotifyCallHungup{CallID: c.id})
+		return nil, nil
 	})
 }
 
@@ -101,7 +193,13 @@ func (a *app) ringLocked(c *call, calleeID protocol.UserID, meetObj *protocol.Me
 	a.calls[c.id] = c
 	c.caller.calls[c.id] = c
 	callee.calls[c.id] = c
-	c.timer = time.AfterFunc(a.srv.cfg.Limits.CallTimeout, func() { a.ringTimeout(c) })
+	c.gen = a.stamp()
+	if localSession(c.caller.sess) {
+		// The caller's node owns the timer: if that node goes, so does
+		// the caller, and the call with it.
+		p := &ringTimeoutParams{ID: c.id, Gen: c.gen}
+		c.timer = time.AfterFunc(a.srv.cfg.Limits.CallTimeout, func() { a.execAsync(nil, changeRingTimeout, "", p) })
+	}
 	ob.addUser(callee, protocol.EventNotifyCallIn, protocol.NotifyCallIn{
 		CallID: c.id, MeetObj: meet, CallerID: c.caller.id, UsrExtDat: ext,
 	})
@@ -143,72 +241,28 @@ func (s *session) acceptCall(p *protocol.AcceptCallParams) (any, *protocol.Error
 	if e := checkExtDat(p.UsrExtDat); e != nil {
 		return nil, e
 	}
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
-		c, e := a.ringingFor(u, p.CallID)
-		if e != nil {
-			return nil, e
-		}
-		if p.MeetObj != nil && p.MeetObj.ID != 0 {
-			if c.meet, e = a.resolveMeetLocked(p.MeetObj); e != nil {
-				return nil, e
-			}
-		}
-		c.accepted = true
-		c.timer.Stop()
-		a.srv.metrics.callEnded(c, outcomeAccepted)
-		c.tellCaller(ob, protocol.InviteAccepted, protocol.EventNotifyCallAccepted, protocol.NotifyCallAccepted{
-			CallID: c.id, MeetObj: c.meet, UsrExtDat: p.UsrExtDat,
-		})
-		return protocol.CallIDResult{CallID: c.id}, nil
-	})
+	return s.change(changeAcceptCall, p)
 }
 
 func (s *session) rejectCall(p *protocol.CallActionParams) (any, *protocol.Error) {
 	if e := checkExtDat(p.UsrExtDat); e != nil {
 		return nil, e
 	}
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
-		c, e := a.ringingFor(u, p.CallID)
-		if e != nil {
-			return nil, e
-		}
-		a.removeCallLocked(c, ob)
-		a.srv.metrics.callEnded(c, outcomeRejected)
-		c.tellCaller(ob, protocol.InviteRejected, protocol.EventNotifyCallRejected, protocol.NotifyCallRejected{
-			CallID: c.id, SdkErr: protocol.ErrRefuse, UsrExtDat: p.UsrExtDat,
-		})
-		return protocol.CallIDResult{CallID: c.id}, nil
-	})
+	return s.change(changeRejectCall, p)
 }
 
-// hungupCall ends a call or invite from either side, ringing or accepted.
 func (s *session) hungupCall(p *protocol.CallActionParams) (any, *protocol.Error) {
 	if e := checkExtDat(p.UsrExtDat); e != nil {
 		return nil, e
 	}
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
-		c := a.calls[p.CallID]
-		if c == nil || (c.caller != u && c.callee != u) {
-			return nil, protocol.Errorf(protocol.InvalidCallID, "you are in no call %q", p.CallID)
-		}
-		a.endCallLocked(c, u, p.UsrExtDat, ob)
-		return protocol.CallIDResult{CallID: c.id}, nil
-	})
+	return s.change(changeHungupCall, p)
 }
 
-// cancelInvite hangs up an invite the session's user made.
 func (s *session) cancelInvite(p *protocol.CancelInviteParams) (any, *protocol.Error) {
 	if e := checkExtDat(p.UsrExtDat); e != nil {
 		return nil, e
 	}
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
-		c := a.calls[p.InviteID]
-		if c == nil || !c.invite || c.caller != u {
-			return nil, protocol.Errorf(protocol.InvalidCallID, "you made no invite %q", p.InviteID)
-		}
-		a.endCallLocked(c, u, p.UsrExtDat, ob)
-		return protocol.InviteIDResult{InviteID: c.id}, nil
-	})
+	return s.change(changeCancelInvite, p)
 }
 
 // endCallLocked ends c because by hung up (or went away) and tells the
@@ -217,7 +271,7 @@ func (s *session) cancelInvite(p *protocol.CancelInviteParams) (any, *protocol.E
 func (a *app) endCallLocked(c *call, by *user, ext string, ob *outbox) {
 	a.removeCallLocked(c, ob)
 	if !c.accepted {
-		a.srv.metrics.callEnded(c, outcomeCancelled)
+		a.metrics().callEnded(c, outcomeCancelled)
 	}
 	hungup := protocol.NotifyCallHungup{CallID: c.id, UsrExtDat: ext}
 	if by == c.callee {
@@ -238,7 +292,7 @@ func (c *call) tellCaller(ob *outbox, status int, event string, params any) {
 }
 
 func (a *app) removeCallLocked(c *call, ob *outbox) {
-	c.timer.Stop()
+	c.stopTimer()
 	delete(a.calls, c.id)
 	delete(c.caller.calls, c.id)
 	delete(c.callee.calls, c.id)
@@ -247,21 +301,11 @@ func (a *app) removeCallLocked(c *call, ob *outbox) {
 	a.queueCallEndedLocked(c, ob)
 }
 
-// ringTimeout ends a call nobody answered: the caller hears 604 (or, for an
-// invite, status "no answer"), the callee stops ringing.
-func (a *app) ringTimeout(c *call) {
-	var ob outbox
-	a.mu.Lock()
-	if a.calls[c.id] == c && !c.accepted {
-		a.removeCallLocked(c, &ob)
-		a.srv.metrics.callEnded(c, outcomeNoAnswer)
-		c.tellCaller(&ob, protocol.InviteNoAnswer, protocol.EventNotifyCallRejected, protocol.NotifyCallRejected{
-			CallID: c.id, SdkErr: protocol.ErrNoAnswer,
-		})
-		ob.addUser(c.callee, protocol.EventNotifyCallHungup, protocol.NotifyCallHungup{CallID: c.id})
+// stopTimer disarms c's ringing timer, if this node holds it.
+func (c *call) stopTimer() {
+	if c.timer != nil {
+		c.timer.Stop()
 	}
-	a.mu.Unlock()
-	ob.flush()
 }
 
 // stopTimers disarms every ringing call's timer (at shutdown).
@@ -269,7 +313,7 @@ func (a *app) stopTimers() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, c := range a.calls {
-		c.timer.Stop()
+		c.stopTimer()
 	}
 	a.stopQueueTimersLocked()
 	for _, u := range a.users {

@@ -132,7 +132,7 @@ func TestAcceptedCallIgnoresLateTimeout(t *testing.T) {
 	if c == nil {
 		t.Fatal("accepted call c2 not found")
 	}
-	app.ringTimeout(c) // as if its timer fired now
+	app.execAsync(nil, changeRingTimeout, "", &ringTimeoutParams{ID: c.id, Gen: c.gen}) // as if its timer fired now
 	a.noEvent()
 	b.noEvent()
 	a.ok(protocol.MethodHungupCall, protocol.CallActionParams{CallID: "c2"}, nil) // still there to hang up

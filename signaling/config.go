@@ -66,7 +66,10 @@ type Config struct {
 	// hands out none.
 	ICEServers func(app AppConfig, userID protocol.UserID) []protocol.ICEServer
 	// Media is the SFU; nil serves signaling only.
-	Media      Media
+	Media Media
+	// Cluster joins the node to others sharing the same log (replica.go);
+	// nil: the node is on its own and keeps its state in Store.
+	Cluster    Cluster
 	Store      *Store
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -50,6 +51,9 @@ func startNode(t *testing.T, dir string, tweak func(*Config)) *testNode {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if tweak != nil {
 		tweak(&cfg)
+	}
+	if cfg.Cluster == nil && os.Getenv(clusterOfOneEnv) != "" {
+		cfg.Cluster = newMemLog().node()
 	}
 	srv, err := New(cfg)
 	if err != nil {

@@ -164,6 +164,7 @@ func statusOf(list []protocol.UserStatus, id string) protocol.UserStatus {
 // A setDNDStatus whose session is logged off by a newer login while it
 // writes leaves the node and its database agreeing on the user's DND.
 func TestDNDRacingRelogin(t *testing.T) {
+	skipInCluster(t) // of the node's own store
 	n := startNode(t, "", nil)
 	old := login(t, n, "alice")
 	release := holdWrite(t, n, "setDND", func() {

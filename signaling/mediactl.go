@@ -19,7 +19,24 @@ func (a *app) memberLocked(u *user, id protocol.UserID) (*member, *protocol.Erro
 // setDevice opens or closes a member's mic or camera. Members open their
 // own; the meeting's creator may also close anyone's.
 func (s *session) setDevice(target protocol.UserID, source protocol.Source, open bool) (any, *protocol.Error) {
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
+	return s.change(changeDevice, &deviceParams{Target: target, Source: source, Open: open})
+}
+
+const changeDevice, changeScreen = "device", "screen"
+
+type deviceParams struct {
+	Target protocol.UserID `json:"target"`
+	Source protocol.Source `json:"source"`
+	Open   bool            `json:"open"`
+}
+
+type screenParams struct {
+	On bool `json:"on"`
+}
+
+func init() {
+	sessionChange(changeDevice, func(a *app, u *user, p *deviceParams, x *applied) (any, *protocol.Error) {
+		target, source, open, ob := p.Target, p.Source, p.Open, x.ob
 		m, e := a.memberLocked(u, target)
 		if e != nil {
 			return nil, e
@@ -54,6 +71,29 @@ func (s *session) setDevice(target protocol.UserID, source protocol.Source, open
 		}
 		return nil, nil
 	})
+	// screen starts or stops the user's screen share in its meeting.
+	sessionChange(changeScreen, func(a *app, u *user, p *screenParams, x *applied) (any, *protocol.Error) {
+		on := p.On
+		m, e := a.memberLocked(u, u.id)
+		if e != nil {
+			return nil, e
+		}
+		if m.screen == on {
+			return nil, nil
+		}
+		m.screen = on
+		if u.media != nil {
+			u.media.SetSending(protocol.SourceScreen, on)
+		}
+		event := protocol.EventNotifyScreenShareStopped
+		if on {
+			event = protocol.EventNotifyScreenShareStarted
+		}
+		for id := range u.meeting.members {
+			x.ob.addUser(a.users[id], event, protocol.ScreenShareEvent{UserID: u.id})
+		}
+		return nil, nil
+	})
 }
 
 func (s *session) openMic(p *protocol.MemberParams) (any, *protocol.Error) {
@@ -82,27 +122,7 @@ func (s *session) stopScreenShare(*protocol.Empty) (any, *protocol.Error) {
 
 // screenShare starts or stops the user's screen share in its meeting.
 func (s *session) screenShare(on bool) (any, *protocol.Error) {
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
-		m, e := a.memberLocked(u, u.id)
-		if e != nil {
-			return nil, e
-		}
-		if m.screen == on {
-			return nil, nil
-		}
-		m.screen = on
-		if u.media != nil {
-			u.media.SetSending(protocol.SourceScreen, on)
-		}
-		event := protocol.EventNotifyScreenShareStopped
-		if on {
-			event = protocol.EventNotifyScreenShareStarted
-		}
-		for id := range u.meeting.members {
-			ob.addUser(a.users[id], event, protocol.ScreenShareEvent{UserID: u.id})
-		}
-		return nil, nil
-	})
+	return s.change(changeScreen, &screenParams{On: on})
 }
 
 // getWatchableVideos lists the other members' open cameras (videoID 1) and

@@ -67,6 +67,20 @@ func (s *session) createMeeting(p *protocol.CreateMeetingParams) (any, *protocol
 	if p.CreatePswd > 0 {
 		info.Pswd = newPassword()
 	}
+	if s.srv.repl != nil { // in a cluster, the log is the store
+		for try := 0; try < 8; try++ {
+			info.ID = minMeetingID + randomUint32(meetingIDs)
+			info.PubMeetURL = fmt.Sprintf("%s/?meetID=%d", s.baseURL, info.ID)
+			created, e := s.change(changeCreateMeeting, &info)
+			if e != nil {
+				return nil, e
+			}
+			if created.(bool) {
+				return protocol.MeetObjResult{MeetObj: info}, nil
+			}
+		}
+		return nil, protocol.Errorf(protocol.ResourceAllocateError, "could not create the meeting")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()
 	var err error
@@ -81,8 +95,7 @@ func (s *session) createMeeting(p *protocol.CreateMeetingParams) (any, *protocol
 		s.log.Error("store meeting", "err", err)
 		return nil, protocol.Errorf(protocol.ResourceAllocateError, "could not create the meeting")
 	}
-	a, _, e := s.lock()
-	if e != nil {
+	if _, e := s.change(changeCreateMeeting, &info); e != nil {
 		// Logged off by a newer login while the row was written: the
 		// meeting was never announced, so it must not outlive the request.
 		dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
@@ -92,23 +105,70 @@ func (s *session) createMeeting(p *protocol.CreateMeetingParams) (any, *protocol
 		}
 		return nil, e
 	}
-	a.meetings[info.ID] = newMeeting(info)
-	a.mu.Unlock()
 	return protocol.MeetObjResult{MeetObj: info}, nil
+}
+
+// The changes of meetings (replica.go).
+const (
+	changeCreateMeeting  = "createMeeting"
+	changeDestroyMeeting = "destroyMeeting"
+	changeEnterMeeting   = "enterMeeting"
+	changeExitMeeting    = "exitMeeting"
+	changeKickout        = "kickout"
+	changeMeetingMsg     = "meetingMsg"
+)
+
+func init() {
+	// createMeeting answers false when the ID is taken (in a cluster,
+	// where no table's key refuses it first).
+	sessionChange(changeCreateMeeting, func(a *app, _ *user, info *protocol.MeetInfo, _ *applied) (any, *protocol.Error) {
+		if a.meetings[info.ID] != nil {
+			return false, nil
+		}
+		a.meetings[info.ID] = newMeeting(*info)
+		return true, nil
+	})
+	sessionChange(changeDestroyMeeting, func(a *app, u *user, p *protocol.DestroyMeetingParams, x *applied) (any, *protocol.Error) {
+		return nil, a.destroyMeetingLocked(u, p.MeetID, x.ob)
+	})
+	sessionChange(changeEnterMeeting, func(a *app, u *user, p *protocol.EnterMeetingParams, x *applied) (any, *protocol.Error) {
+		return a.enterMeetingLocked(u, p, x.ob)
+	})
+	sessionChange(changeExitMeeting, func(a *app, u *user, _ *protocol.Empty, x *applied) (any, *protocol.Error) {
+		a.leaveMeetingLocked(u, x.ob)
+		return nil, nil
+	})
+	sessionChange(changeKickout, func(a *app, u *user, p *protocol.KickoutParams, x *applied) (any, *protocol.Error) {
+		m := u.meeting
+		switch {
+		case m == nil:
+			return nil, protocol.Errorf(protocol.MeetNotExist, "you are in no meeting")
+		case m.info.Creator != u.id:
+			return nil, protocol.Errorf(protocol.APINoPermission, "only the meeting's creator may kick members out")
+		case p.UserID == u.id || m.members[p.UserID] == nil:
+			return nil, protocol.Errorf(protocol.ParamErr, "%q is not another member of this meeting", p.UserID)
+		}
+		target := a.users[p.UserID]
+		a.leaveMeetingLocked(target, x.ob)
+		x.ob.addUser(target, protocol.EventMeetingDropped, protocol.MeetingDropped{Reason: protocol.DropKickedOut})
+		return nil, nil
+	})
+	sessionChange(changeMeetingMsg, func(a *app, u *user, p *protocol.MeetingCustomMsgParams, x *applied) (any, *protocol.Error) {
+		if u.meeting == nil {
+			return nil, protocol.Errorf(protocol.MeetNotExist, "you are in no meeting")
+		}
+		ev := protocol.NotifyMeetingCustomMsg{UserID: u.id, Msg: p.Msg}
+		for id := range u.meeting.members {
+			x.ob.addUser(a.users[id], protocol.EventNotifyMeetingCustomMsg, ev)
+		}
+		return nil, nil
+	})
 }
 
 // destroyMeeting ends a meeting for good: only its creator may. Members are
 // told with meetingStopped and are no longer in it.
 func (s *session) destroyMeeting(p *protocol.DestroyMeetingParams) (any, *protocol.Error) {
-	a, u, e := s.lock()
-	if e != nil {
-		return nil, e
-	}
-	var ob outbox
-	e = a.destroyMeetingLocked(u, p.MeetID, &ob)
-	a.mu.Unlock()
-	ob.flush()
-	return nil, e
+	return s.change(changeDestroyMeeting, p)
 }
 
 // destroyMeetingLocked deletes the stored meeting under the lock, so that
@@ -121,11 +181,13 @@ func (a *app) destroyMeetingLocked(u *user, id protocol.MeetingID, ob *outbox) *
 	if m.info.Creator != u.id {
 		return protocol.Errorf(protocol.APINoPermission, "only the creator may destroy meeting %d", id)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
-	defer cancel()
-	if err := a.srv.store.deleteMeeting(ctx, id); err != nil {
-		a.srv.log.Error("delete meeting", "app", a.cfg.ID, "meeting", id, "err", err)
-		return protocol.Errorf(protocol.ServerException, "could not destroy the meeting")
+	if a.srv.repl == nil { // in a cluster, the log is the store
+		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+		defer cancel()
+		if err := a.srv.store.deleteMeeting(ctx, id); err != nil {
+			a.srv.log.Error("delete meeting", "app", a.cfg.ID, "meeting", id, "err", err)
+			return protocol.Errorf(protocol.ServerException, "could not destroy the meeting")
+		}
 	}
 	delete(a.meetings, id)
 	for mid := range m.members {
@@ -163,15 +225,7 @@ func (s *session) enterMeeting(p *protocol.EnterMeetingParams) (any, *protocol.E
 	if p.NickName != "" && !validName(p.NickName, maxNickNameLen) {
 		return nil, protocol.Errorf(protocol.ParamErr, "nickName must be 1-%d printable bytes", maxNickNameLen)
 	}
-	a, u, e := s.lock()
-	if e != nil {
-		return nil, e
-	}
-	var ob outbox
-	res, e := a.enterMeetingLocked(u, p, &ob)
-	a.mu.Unlock()
-	ob.flush()
-	return res, e
+	return s.change(changeEnterMeeting, p)
 }
 
 func (a *app) enterMeetingLocked(u *user, p *protocol.EnterMeetingParams, ob *outbox) (any, *protocol.Error) {
@@ -206,16 +260,8 @@ func (a *app) enterMeetingLocked(u *user, p *protocol.EnterMeetingParams, ob *ou
 	return protocol.EnterMeetingResult{MeetObj: m.infoLocked(), Members: m.membersLocked()}, nil
 }
 
-func (s *session) exitMeeting(*protocol.Empty) (any, *protocol.Error) {
-	a, u, e := s.lock()
-	if e != nil {
-		return nil, e
-	}
-	var ob outbox
-	a.leaveMeetingLocked(u, &ob)
-	a.mu.Unlock()
-	ob.flush()
-	return nil, nil
+func (s *session) exitMeeting(p *protocol.Empty) (any, *protocol.Error) {
+	return s.change(changeExitMeeting, p)
 }
 
 // leaveMeetingLocked takes u out of its meeting, if any; the others are
@@ -242,21 +288,7 @@ const maxCustomMsgLen = 16 << 10
 // being in it, may. The member is told with meetingDropped (reason 1), the
 // others with userLeftMeeting.
 func (s *session) kickout(p *protocol.KickoutParams) (any, *protocol.Error) {
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
-		m := u.meeting
-		switch {
-		case m == nil:
-			return nil, protocol.Errorf(protocol.MeetNotExist, "you are in no meeting")
-		case m.info.Creator != u.id:
-			return nil, protocol.Errorf(protocol.APINoPermission, "only the meeting's creator may kick members out")
-		case p.UserID == u.id || m.members[p.UserID] == nil:
-			return nil, protocol.Errorf(protocol.ParamErr, "%q is not another member of this meeting", p.UserID)
-		}
-		target := a.users[p.UserID]
-		a.leaveMeetingLocked(target, ob)
-		ob.addUser(target, protocol.EventMeetingDropped, protocol.MeetingDropped{Reason: protocol.DropKickedOut})
-		return nil, nil
-	})
+	return s.change(changeKickout, p)
 }
 
 // sendMeetingCustomMsg relays an app message to every member of the
@@ -265,14 +297,5 @@ func (s *session) sendMeetingCustomMsg(p *protocol.MeetingCustomMsgParams) (any,
 	if len(p.Msg) > maxCustomMsgLen {
 		return nil, protocol.Errorf(protocol.ParamErr, "msg is over %d bytes", maxCustomMsgLen)
 	}
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
-		if u.meeting == nil {
-			return nil, protocol.Errorf(protocol.MeetNotExist, "you are in no meeting")
-		}
-		ev := protocol.NotifyMeetingCustomMsg{UserID: u.id, Msg: p.Msg}
-		for id := range u.meeting.members {
-			ob.addUser(a.users[id], protocol.EventNotifyMeetingCustomMsg, ev)
-		}
-		return nil, nil
-	})
+	return s.change(changeMeetingMsg, p)
 }

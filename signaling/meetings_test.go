@@ -123,6 +123,7 @@ func TestDisconnectLeavesMeeting(t *testing.T) {
 }
 
 func TestMeetingsSurviveRestart(t *testing.T) {
+	skipInCluster(t) // of the node's own store
 	dir := t.TempDir()
 	n := startNode(t, dir, nil)
 	a := login(t, n, "alice")
@@ -194,6 +195,7 @@ func TestKickoutAndCustomMessages(t *testing.T) {
 // writes the meeting creates nothing: no meeting is left in the database
 // that the node never announced.
 func TestCreateMeetingRacingRelogin(t *testing.T) {
+	skipInCluster(t) // of the node's own store
 	n := startNode(t, "", nil)
 	old := login(t, n, "alice")
 	release := holdWrite(t, n, "insertMeeting", func() {

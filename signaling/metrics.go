@@ -135,6 +135,9 @@ func (m *metrics) request(method string, code protocol.Code) {
 }
 
 func (m *metrics) callEnded(c *call, outcome string) {
+	if m == nil {
+		return
+	}
 	kind := "call"
 	if c.invite {
 		kind = "invite"

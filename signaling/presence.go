@@ -10,6 +10,9 @@ import (
 const dbTimeout = 5 * time.Second
 
 func (s *session) setDNDStatus(p *protocol.SetDNDStatusParams) (any, *protocol.Error) {
+	if s.srv.repl != nil { // in a cluster, the log is the store
+		return s.change(changeDND, p)
+	}
 	a, u, e := s.lock()
 	if e != nil {
 		return nil, e
@@ -29,14 +32,23 @@ func (s *session) setDNDStatus(p *protocol.SetDNDStatusParams) (any, *protocol.E
 		s.log.Error("store dnd", "err", err)
 		return nil, protocol.Errorf(protocol.ServerException, "could not store the DND status")
 	}
-	var ob outbox
-	a.mu.Lock()
-	u.dnd = p.DNDStatus
-	a.touchLocked(u, &ob)
-	a.settleQueuesLocked(&ob) // an agent whose DND went off may be given a customer
-	a.mu.Unlock()
-	ob.flush()
+	a.execAsync(nil, changeDND, u.id, p) // stored: made even if the user was taken over meanwhile
 	return nil, nil
+}
+
+const changeDND = "dnd"
+
+func init() {
+	registerChange(changeDND, false, func(a *app, x *applied) (any, *protocol.Error) {
+		u := x.u
+		if x.sess != 0 && !u.heldBy(x.node, x.sess) { // a cluster's request, from a session still the user's
+			return nil, protocol.Errorf(protocol.NotLogin, "this session was logged off")
+		}
+		u.dnd = param[protocol.SetDNDStatusParams](x).DNDStatus
+		a.touchLocked(u, x.ob)
+		a.settleQueuesLocked(x.ob) // an agent whose DND went off may be given a customer
+		return nil, nil
+	})
 }
 
 // stillOwner checks that the session still owns its user (no newer login

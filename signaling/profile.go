@@ -97,13 +97,21 @@ func (s *session) setNickName(p *protocol.SetNickNameParams) (any, *protocol.Err
 	if !validName(p.NickName, maxNickNameLen) {
 		return nil, protocol.Errorf(protocol.ParamErr, "nickName must be 1-%d printable bytes", maxNickNameLen)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
-	defer cancel()
-	if err := s.srv.store.setNick(ctx, s.app.cfg.ID, s.user.id, p.NickName); err != nil {
-		s.log.Error("store nickname", "err", err)
-		return nil, protocol.Errorf(protocol.ServerException, "could not record the nickname")
+	if s.srv.repl == nil { // in a cluster, the log is the store
+		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+		defer cancel()
+		if err := s.srv.store.setNick(ctx, s.app.cfg.ID, s.user.id, p.NickName); err != nil {
+			s.log.Error("store nickname", "err", err)
+			return nil, protocol.Errorf(protocol.ServerException, "could not record the nickname")
+		}
 	}
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
+	return s.change(changeNick, p)
+}
+
+const changeNick = "nick"
+
+func init() {
+	sessionChange(changeNick, func(a *app, u *user, p *protocol.SetNickNameParams, x *applied) (any, *protocol.Error) {
 		old := u.nick
 		if old == p.NickName {
 			return nil, nil
@@ -115,10 +123,10 @@ func (s *session) setNickName(p *protocol.SetNickNameParams) (any, *protocol.Err
 				me.info.NickName = p.NickName
 			}
 			for id := range m.members {
-				ob.addUser(a.users[id], protocol.EventNotifyNickNameChanged, ev)
+				x.ob.addUser(a.users[id], protocol.EventNotifyNickNameChanged, ev)
 			}
 		} else {
-			ob.add(s, protocol.EventNotifyNickNameChanged, ev)
+			x.ob.addUser(u, protocol.EventNotifyNickNameChanged, ev)
 		}
 		return nil, nil
 	})

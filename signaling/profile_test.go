@@ -11,6 +11,7 @@ import (
 // and list the new name, the name outlives the session, and nobody can
 // rename someone else.
 func TestSetNickName(t *testing.T) {
+	skipInCluster(t) // of the node's own store
 	n := startNode(t, "", nil)
 	a, b, c := login(t, n, "alice"), login(t, n, "bob"), login(t, n, "carol")
 	m := createMeeting(t, a, "rename", 0)

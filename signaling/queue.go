@@ -40,8 +40,8 @@ type customer struct {
 	since time.Time
 	ext   string
 	as    *assignment
-	holds map[*user]*time.Timer // agents not given this customer until their timer fires
-	shown int                   // the position last sent in queuingInfoChanged
+	holds map[*user]*hold // agents not given this customer until their hold ends
+	shown int             // the position last sent in queuingInfoChanged
 }
 
 // agent is a user serving queues. It is free when it is online, rings
@@ -59,7 +59,21 @@ type agent struct {
 type assignment struct {
 	c     *customer
 	ag    *agent
-	timer *time.Timer
+	gen   uint64      // app.stamp, named by the timer's change
+	timer *time.Timer // on the agent's node only
+}
+
+// hold keeps a customer from an agent who rejected it, for the hold time.
+type hold struct {
+	gen   uint64
+	timer *time.Timer // on the customer's node only
+}
+
+// stop disarms a timer that this node may not hold.
+func stop(t *time.Timer) {
+	if t != nil {
+		t.Stop()
+	}
 }
 
 // served is the customer an agent accepted. The agent is not free until a
@@ -68,7 +82,8 @@ type assignment struct {
 type served struct {
 	q     *queue
 	cust  *user
-	timer *time.Timer
+	gen   uint64
+	timer *time.Timer // on the agent's node only
 }
 
 // Outcomes of assignments counted in crvnode_queue_assignments_total.
@@ -259,54 +274,99 @@ func (a *app) assignLocked(c *customer, ag *agent) {
 	if ag.served != nil {
 		a.releaseServedLocked(ag)
 	}
-	as := &assignment{c: c, ag: ag}
+	as := &assignment{c: c, ag: ag, gen: a.stamp()}
 	c.as, ag.as = as, as
-	as.timer = time.AfterFunc(a.queues.cfg.AssignTimeout, func() { a.assignTimedOut(as) })
+	if localSession(ag.u.sess) { // the agent's node owns the timer
+		p := &queueTimerParams{Cust: c.u.id, Gen: as.gen}
+		as.timer = time.AfterFunc(a.queues.cfg.AssignTimeout, func() { a.execAsync(nil, changeAssignTimeout, "", p) })
+	}
 }
 
 // endAssignmentLocked ends as, whatever its outcome; the customer keeps
 // its place.
 func (a *app) endAssignmentLocked(as *assignment, outcome string) {
-	as.timer.Stop()
+	stop(as.timer)
 	as.c.as, as.ag.as = nil, nil
-	a.srv.metrics.queueAssignment(outcome)
-}
-
-// assignTimedOut ends an assignment nobody answered: the customer waits on
-// at its place, the agent is told (cancelAssignUser) and is not given that
-// customer again for the hold time.
-func (a *app) assignTimedOut(as *assignment) {
-	var ob outbox
-	a.mu.Lock()
-	if as.c.as == as {
-		a.endAssignmentLocked(as, assignTimeout)
-		ob.addUser(as.ag.u, protocol.EventCancelAssignUser, protocol.CancelAssignUser{QueID: as.c.q.info.QueID, UserID: as.c.u.id})
-		a.holdLocked(as.c, as.ag.u)
-		a.settleQueuesLocked(&ob)
-	}
-	a.mu.Unlock()
-	ob.flush()
+	a.metrics().queueAssignment(outcome)
 }
 
 // holdLocked keeps c from agent u for the hold time.
 func (a *app) holdLocked(c *customer, u *user) {
-	if t := c.holds[u]; t != nil {
-		t.Stop()
+	if h := c.holds[u]; h != nil {
+		stop(h.timer)
 	}
-	var t *time.Timer
-	t = time.AfterFunc(a.queues.cfg.RejectHold, func() { a.holdExpired(c, u, t) })
-	c.holds[u] = t // before the timer can take the lock
+	h := &hold{gen: a.stamp()}
+	if localSession(c.u.sess) { // the customer's node owns the timer
+		p := &queueTimerParams{Cust: c.u.id, Agent: u.id, Gen: h.gen}
+		h.timer = time.AfterFunc(a.queues.cfg.RejectHold, func() { a.execAsync(nil, changeHoldExpired, "", p) })
+	}
+	c.holds[u] = h
 }
 
-func (a *app) holdExpired(c *customer, u *user, t *time.Timer) {
-	var ob outbox
-	a.mu.Lock()
-	if c.holds[u] == t {
-		delete(c.holds, u)
-		a.settleQueuesLocked(&ob)
+// serveLocked makes ag the agent serving c, whom it accepted.
+func (a *app) serveLocked(ag *agent, c *customer) {
+	sv := &served{q: c.q, cust: c.u, gen: a.stamp()}
+	ag.served = sv
+	if localSession(ag.u.sess) { // the agent's node owns the timer
+		p := &queueTimerParams{Agent: ag.u.id, Gen: sv.gen}
+		sv.timer = time.AfterFunc(a.queues.cfg.AssignTimeout, func() { a.execAsync(nil, changeServedTimeout, "", p) })
 	}
-	a.mu.Unlock()
-	ob.flush()
+}
+
+// The changes of the queues' timers, and what they name.
+const (
+	changeAssignTimeout = "assignTimeout"
+	changeHoldExpired   = "holdExpired"
+	changeServedTimeout = "servedTimeout"
+)
+
+type queueTimerParams struct {
+	Cust  protocol.UserID `json:"cust,omitempty"`
+	Agent protocol.UserID `json:"agent,omitempty"`
+	Gen   uint64          `json:"gen"`
+}
+
+func init() {
+	// assignTimeout ends an assignment nobody answered: the customer
+	// waits on at its place, the agent is told (cancelAssignUser) and is
+	// not given that customer again for the hold time.
+	registerChange(changeAssignTimeout, false, func(a *app, x *applied) (any, *protocol.Error) {
+		p := param[queueTimerParams](x)
+		c := a.queues.customers[a.users[p.Cust]]
+		if c == nil || c.as == nil || c.as.gen != p.Gen {
+			return nil, nil
+		}
+		as := c.as
+		a.endAssignmentLocked(as, assignTimeout)
+		x.ob.addUser(as.ag.u, protocol.EventCancelAssignUser, protocol.CancelAssignUser{QueID: c.q.info.QueID, UserID: c.u.id})
+		a.holdLocked(c, as.ag.u)
+		a.settleQueuesLocked(x.ob)
+		return nil, nil
+	})
+	registerChange(changeHoldExpired, false, func(a *app, x *applied) (any, *protocol.Error) {
+		p := param[queueTimerParams](x)
+		c := a.queues.customers[a.users[p.Cust]]
+		ag := a.users[p.Agent]
+		if c == nil || c.holds[ag] == nil || c.holds[ag].gen != p.Gen {
+			return nil, nil
+		}
+		delete(c.holds, ag)
+		a.settleQueuesLocked(x.ob)
+		return nil, nil
+	})
+	// servedTimeout frees an agent that accepted a customer and never
+	// called it: if no call between the two rings or runs, the agent is
+	// free again.
+	registerChange(changeServedTimeout, false, func(a *app, x *applied) (any, *protocol.Error) {
+		p := param[queueTimerParams](x)
+		ag := a.queues.agents[a.users[p.Agent]]
+		if ag == nil || ag.served == nil || ag.served.gen != p.Gen || inCallWith(ag.u, ag.served.cust) {
+			return nil, nil
+		}
+		a.releaseServedLocked(ag)
+		a.settleQueuesLocked(x.ob)
+		return nil, nil
+	})
 }
 
 // removeCustomerLocked takes c out of its queue. If it was assigned, the
@@ -317,8 +377,8 @@ func (a *app) removeCustomerLocked(c *customer, ob *outbox) {
 		ob.addUser(as.ag.u, protocol.EventCancelAssignUser, protocol.CancelAssignUser{QueID: c.q.info.QueID, UserID: c.u.id})
 	}
 	c.q.waiting = slices.DeleteFunc(c.q.waiting, func(x *customer) bool { return x == c })
-	for _, t := range c.holds {
-		t.Stop()
+	for _, h := range c.holds {
+		stop(h.timer)
 	}
 	c.holds = nil
 	delete(a.queues.customers, c.u)
@@ -342,22 +402,9 @@ func (a *app) stopServingLocked(ag *agent, q *queue) {
 }
 
 func (a *app) releaseServedLocked(ag *agent) {
-	ag.served.timer.Stop()
+	stop(ag.served.timer)
 	ag.served = nil
 	a.queues.stampIdle(ag)
-}
-
-// servedTimedOut frees an agent that accepted a customer and never called
-// it: if no call between the two rings or runs, the agent is free again.
-func (a *app) servedTimedOut(ag *agent, sv *served) {
-	var ob outbox
-	a.mu.Lock()
-	if ag.served == sv && !inCallWith(ag.u, sv.cust) {
-		a.releaseServedLocked(ag)
-		a.settleQueuesLocked(&ob)
-	}
-	a.mu.Unlock()
-	ob.flush()
 }
 
 // inCallWith reports whether a call or invite (ringing or accepted) joins
@@ -384,7 +431,7 @@ func (a *app) leaveQueuesLocked(u *user, ob *outbox) {
 			a.stopServingLocked(ag, q)
 		}
 	}
-	for _, ag := range qs.agents {
+	for _, ag := range qs.sortedAgents() { // in one order on every node: releasing stamps idle times
 		if ag.served != nil && ag.served.cust == u {
 			a.releaseServedLocked(ag) // its customer is gone before (or while) their call ends
 		}
@@ -416,15 +463,25 @@ func (a *app) queueCallEndedLocked(c *call, ob *outbox) {
 func (a *app) stopQueueTimersLocked() {
 	for _, c := range a.queues.customers {
 		if c.as != nil {
-			c.as.timer.Stop()
+			stop(c.as.timer)
 		}
-		for _, t := range c.holds {
-			t.Stop()
+		for _, h := range c.holds {
+			stop(h.timer)
 		}
 	}
 	for _, ag := range a.queues.agents {
 		if ag.served != nil {
-			ag.served.timer.Stop()
+			stop(ag.served.timer)
 		}
 	}
+}
+
+// sortedAgents lists the agents by userID.
+func (qs *queues) sortedAgents() []*agent {
+	out := make([]*agent, 0, len(qs.agents))
+	for _, ag := range qs.agents {
+		out = append(out, ag)
+	}
+	slices.SortFunc(out, func(x, y *agent) int { return cmp.Compare(x.u.id, y.u.id) })
+	return out
 }

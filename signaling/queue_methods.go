@@ -54,7 +54,80 @@ func (s *session) startQueuing(p *protocol.StartQueuingParams) (any, *protocol.E
 	if e := checkExtDat(p.UsrExtDat); e != nil {
 		return nil, e
 	}
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
+	return s.change(changeStartQueuing, p)
+}
+
+func (s *session) stopQueuing(p *protocol.Empty) (any, *protocol.Error) {
+	return s.change(changeStopQueuing, p)
+}
+
+func (s *session) startService(p *protocol.StartServiceParams) (any, *protocol.Error) {
+	if p.Priority < 0 || p.Priority > protocol.MaxServicePriority {
+		return nil, protocol.Errorf(protocol.ParamErr, "priority must be 0-%d", protocol.MaxServicePriority)
+	}
+	return s.change(changeStartService, p)
+}
+
+func (s *session) stopService(p *protocol.QueueIDParams) (any, *protocol.Error) {
+	return s.change(changeStopService, p)
+}
+
+func (ag *agent) servingOK(q *queue) (int, bool) {
+	if ag == nil {
+		return 0, false
+	}
+	prio, ok := ag.serving[q]
+	return prio, ok
+}
+
+// reqAssignUser gives the agent its next customer whatever its DND: the
+// front customer it may have of the best queue it serves. An agent that
+// already holds an assignment is given it again.
+func (s *session) reqAssignUser(p *protocol.Empty) (any, *protocol.Error) {
+	return s.change(changeReqAssignUser, p)
+}
+
+// assignmentFor finds the assignment of customer userID in queue queID
+// that u's agent holds.
+func (qs *queues) assignmentFor(u *user, queID int, userID protocol.UserID) (*assignment, *protocol.Error) {
+	q, e := qs.queue(queID)
+	if e != nil {
+		return nil, e
+	}
+	ag := qs.agents[u]
+	if ag == nil || ag.as == nil || ag.as.c.q != q || ag.as.c.u.id != userID {
+		return nil, protocol.Errorf(protocol.QueueUserCancelled, "customer %q of queue %d is not assigned to you", userID, queID)
+	}
+	return ag.as, nil
+}
+
+// acceptAssignUser takes the customer out of its queue (it gets
+// queuingInfoChanged with queID 0); the agent serves it until their call
+// ends.
+func (s *session) acceptAssignUser(p *protocol.AssignUserParams) (any, *protocol.Error) {
+	return s.change(changeAcceptAssignUser, p)
+}
+
+// rejectAssignUser puts the customer back at the front of its queue and
+// keeps it from this agent for the hold time.
+func (s *session) rejectAssignUser(p *protocol.AssignUserParams) (any, *protocol.Error) {
+	return s.change(changeRejectAssignUser, p)
+}
+
+// The changes of queues (replica.go).
+const (
+	changeStartQueuing     = "startQueuing"
+	changeStopQueuing      = "stopQueuing"
+	changeStartService     = "startService"
+	changeStopService      = "stopService"
+	changeReqAssignUser    = "reqAssignUser"
+	changeAcceptAssignUser = "acceptAssignUser"
+	changeRejectAssignUser = "rejectAssignUser"
+)
+
+func init() {
+	sessionChange(changeStartQueuing, func(a *app, u *user, p *protocol.StartQueuingParams, x *applied) (any, *protocol.Error) {
+		ob := x.ob
 		qs := a.queues
 		q, e := qs.queue(p.QueID)
 		if e != nil {
@@ -63,16 +136,14 @@ func (s *session) startQueuing(p *protocol.StartQueuingParams) (any, *protocol.E
 		if c := qs.customers[u]; c != nil {
 			return nil, protocol.Errorf(protocol.QueueAlreadyQueuing, "you are already queuing in queue %d", c.q.info.QueID)
 		}
-		c := &customer{u: u, q: q, since: time.Now(), ext: p.UsrExtDat, holds: map[*user]*time.Timer{}}
+		c := &customer{u: u, q: q, since: x.at, ext: p.UsrExtDat, holds: map[*user]*hold{}}
 		q.waiting = append(q.waiting, c)
 		qs.customers[u] = c
 		a.settleQueuesLocked(ob)
 		return nil, nil
 	})
-}
-
-func (s *session) stopQueuing(*protocol.Empty) (any, *protocol.Error) {
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
+	sessionChange(changeStopQueuing, func(a *app, u *user, p *protocol.Empty, x *applied) (any, *protocol.Error) {
+		ob := x.ob
 		c := a.queues.customers[u]
 		if c == nil {
 			return nil, protocol.Errorf(protocol.QueueNoUser, "you are not queuing")
@@ -81,13 +152,8 @@ func (s *session) stopQueuing(*protocol.Empty) (any, *protocol.Error) {
 		a.settleQueuesLocked(ob)
 		return nil, nil
 	})
-}
-
-func (s *session) startService(p *protocol.StartServiceParams) (any, *protocol.Error) {
-	if p.Priority < 0 || p.Priority > protocol.MaxServicePriority {
-		return nil, protocol.Errorf(protocol.ParamErr, "priority must be 0-%d", protocol.MaxServicePriority)
-	}
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
+	sessionChange(changeStartService, func(a *app, u *user, p *protocol.StartServiceParams, x *applied) (any, *protocol.Error) {
+		ob := x.ob
 		qs := a.queues
 		q, e := qs.queue(p.QueID)
 		if e != nil {
@@ -103,10 +169,8 @@ func (s *session) startService(p *protocol.StartServiceParams) (any, *protocol.E
 		a.settleQueuesLocked(ob)
 		return nil, nil
 	})
-}
-
-func (s *session) stopService(p *protocol.QueueIDParams) (any, *protocol.Error) {
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
+	sessionChange(changeStopService, func(a *app, u *user, p *protocol.QueueIDParams, x *applied) (any, *protocol.Error) {
+		ob := x.ob
 		qs := a.queues
 		q, e := qs.queue(p.QueID)
 		if e != nil {
@@ -120,21 +184,8 @@ func (s *session) stopService(p *protocol.QueueIDParams) (any, *protocol.Error) 
 		a.settleQueuesLocked(ob)
 		return nil, nil
 	})
-}
-
-func (ag *agent) servingOK(q *queue) (int, bool) {
-	if ag == nil {
-		return 0, false
-	}
-	prio, ok := ag.serving[q]
-	return prio, ok
-}
-
-// reqAssignUser gives the agent its next customer whatever its DND: the
-// front customer it may have of the best queue it serves. An agent that
-// already holds an assignment is given it again.
-func (s *session) reqAssignUser(*protocol.Empty) (any, *protocol.Error) {
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
+	sessionChange(changeReqAssignUser, func(a *app, u *user, p *protocol.Empty, x *applied) (any, *protocol.Error) {
+		ob := x.ob
 		qs := a.queues
 		ag := qs.agents[u]
 		if ag == nil {
@@ -157,48 +208,23 @@ func (s *session) reqAssignUser(*protocol.Empty) (any, *protocol.Error) {
 		}
 		return nil, protocol.Errorf(protocol.QueueNoUser, "nobody is waiting for you")
 	})
-}
-
-// assignmentFor finds the assignment of customer userID in queue queID
-// that u's agent holds.
-func (qs *queues) assignmentFor(u *user, queID int, userID protocol.UserID) (*assignment, *protocol.Error) {
-	q, e := qs.queue(queID)
-	if e != nil {
-		return nil, e
-	}
-	ag := qs.agents[u]
-	if ag == nil || ag.as == nil || ag.as.c.q != q || ag.as.c.u.id != userID {
-		return nil, protocol.Errorf(protocol.QueueUserCancelled, "customer %q of queue %d is not assigned to you", userID, queID)
-	}
-	return ag.as, nil
-}
-
-// acceptAssignUser takes the customer out of its queue (it gets
-// queuingInfoChanged with queID 0); the agent serves it until their call
-// ends.
-func (s *session) acceptAssignUser(p *protocol.AssignUserParams) (any, *protocol.Error) {
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
+	sessionChange(changeAcceptAssignUser, func(a *app, u *user, p *protocol.AssignUserParams, x *applied) (any, *protocol.Error) {
+		ob := x.ob
 		as, e := a.queues.assignmentFor(u, p.QueID, p.UserID)
 		if e != nil {
 			return nil, e
 		}
 		c, ag := as.c, as.ag
 		a.endAssignmentLocked(as, assignAccepted)
-		a.srv.metrics.queueWaited(time.Since(c.since))
+		a.metrics().queueWaited(time.Since(c.since))
 		a.removeCustomerLocked(c, ob)
 		ob.addUser(c.u, protocol.EventQueuingInfoChanged, protocol.QueuingInfo{})
-		sv := &served{q: c.q, cust: c.u}
-		ag.served = sv
-		sv.timer = time.AfterFunc(a.queues.cfg.AssignTimeout, func() { a.servedTimedOut(ag, sv) })
+		a.serveLocked(ag, c)
 		a.settleQueuesLocked(ob)
 		return nil, nil
 	})
-}
-
-// rejectAssignUser puts the customer back at the front of its queue and
-// keeps it from this agent for the hold time.
-func (s *session) rejectAssignUser(p *protocol.AssignUserParams) (any, *protocol.Error) {
-	return s.locked(func(a *app, u *user, ob *outbox) (any, *protocol.Error) {
+	sessionChange(changeRejectAssignUser, func(a *app, u *user, p *protocol.AssignUserParams, x *applied) (any, *protocol.Error) {
+		ob := x.ob
 		as, e := a.queues.assignmentFor(u, p.QueID, p.UserID)
 		if e != nil {
 			return nil, e

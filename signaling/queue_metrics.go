@@ -32,10 +32,16 @@ func (q queueMetrics) collectors(srv *Server) []prometheus.Collector {
 }
 
 func (m *metrics) queueAssignment(outcome string) {
+	if m == nil {
+		return
+	}
 	m.queue.assignments.WithLabelValues(outcome).Inc()
 }
 
 func (m *metrics) queueWaited(d time.Duration) {
+	if m == nil {
+		return
+	}
 	m.queue.wait.Observe(d.Seconds())
 }
 

@@ -371,7 +371,7 @@ func TestQueueRejectHold(t *testing.T) {
 	if hold == nil {
 		t.Fatal("no hold")
 	}
-	hold.Reset(0)
+	hold.timer.Reset(0)
 	ann.expectAssigned(1, "cat")
 	ann.expectQueueStatus(protocol.QueStatus{QueID: 1, AgentNum: 1, WaitNum: 1, SrvNum: 1})
 }
@@ -417,7 +417,7 @@ func TestQueueAcceptedIgnoresLateTimeout(t *testing.T) {
 	as := app.queues.agents[app.users["ann"]].as
 	app.mu.Unlock()
 	ann.ok(protocol.MethodAcceptAssignUser, assignParams(1, "cat"), nil)
-	app.assignTimedOut(as) // as if its timer fired now
+	app.execAsync(nil, changeAssignTimeout, "", &queueTimerParams{Cust: "cat", Gen: as.gen}) // as if its timer fired now
 	ann.expectQueueStatus(protocol.QueStatus{QueID: 1, AgentNum: 1, WaitNum: 1, SrvNum: 1})
 	ann.expectQueueStatus(protocol.QueStatus{QueID: 1, AgentNum: 1, SrvNum: 1})
 	ann.noEvent()
@@ -429,7 +429,7 @@ func TestQueueAcceptedIgnoresLateTimeout(t *testing.T) {
 	ag := app.queues.agents[app.users["ann"]]
 	sv := ag.served
 	app.mu.Unlock()
-	app.servedTimedOut(ag, sv)
+	app.execAsync(nil, changeServedTimeout, "", &queueTimerParams{Agent: "ann", Gen: sv.gen})
 	ann.expectQueueStatus(protocol.QueStatus{QueID: 1, AgentNum: 1})
 }
 

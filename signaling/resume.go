@@ -280,14 +280,14 @@ func (s *session) finish(code protocol.Code) {
 		l.close(websocket.CloseNormalClosure, text, true)
 	}
 	if a := s.app; a != nil {
-		var ob outbox
 		a.mu.Lock()
 		delete(a.watchers, s)
-		if u := s.user; u != nil && u.sess == s {
-			a.logoffLocked(u, &ob)
-		}
+		u := s.user
+		mine := u != nil && u.sess == s
 		a.mu.Unlock()
-		ob.flush()
+		if mine {
+			a.execAsync(nil, changeLogoff, u.id, &logoffParams{Node: s.node, Sess: s.serial})
+		}
 	}
 }
 

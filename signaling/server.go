@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -30,6 +31,10 @@ type Server struct {
 	upgrader websocket.Upgrader
 
 	tokens *tokens // of sessions that can be resumed (resume.go)
+
+	serials  atomic.Uint64 // of the sessions made here
+	repl     *replication  // the cluster's log; nil on a node of its own (replica.go)
+	caughtUp func()
 
 	mu        sync.Mutex
 	links     map[*link]struct{}    // open connections
@@ -81,10 +86,17 @@ func New(cfg Config) (*Server, error) {
 	srv.methods = protocolMethods()
 	for _, ac := range cfg.Apps {
 		a := newApp(ac, srv)
-		if err := a.load(context.Background()); err != nil {
-			return nil, fmt.Errorf("signaling: load app %q: %w", ac.ID, err)
+		if cfg.Cluster == nil { // in a cluster, the log is the store
+			if err := a.load(context.Background()); err != nil {
+				return nil, fmt.Errorf("signaling: load app %q: %w", ac.ID, err)
+			}
 		}
 		srv.apps[ac.ID] = a
+	}
+	if cfg.Cluster != nil {
+		if err := srv.startCluster(cfg.Cluster); err != nil {
+			return nil, err
+		}
 	}
 	return srv, nil
 }
@@ -217,6 +229,12 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 			l.conn.Close()
 		}
 		return ctx.Err()
+	}
+	if srv.repl != nil {
+		// The node's users are offline everywhere at once, rather than
+		// one logoff at a time or after its heartbeat expires.
+		_ = srv.NodeDown(srv.repl.node)
+		srv.stopCluster()
 	}
 	for _, a := range srv.apps {
 		a.stopTimers()

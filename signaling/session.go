@@ -134,6 +134,11 @@ type session struct {
 	srv     *Server
 	log     *slog.Logger
 	baseURL string
+	// node and serial name the session in the cluster's log; a stub
+	// stands for a session of another node (replica.go).
+	node   string
+	serial uint64
+	stub   bool
 
 	mu       sync.Mutex
 	link     *link  // the connection; nil while the session waits for a resume
@@ -161,6 +166,8 @@ func newSession(srv *Server, l *link, remote, baseURL string) *session {
 	lim := srv.cfg.Limits
 	return &session{
 		srv:       srv,
+		node:      srv.nodeID(),
+		serial:    srv.serials.Add(1),
 		link:      l,
 		log:       srv.log.With("remote", remote),
 		baseURL:   baseURL,

@@ -23,6 +23,9 @@ type app struct {
 	calls    map[string]*call
 	watchers map[*session]struct{} // sessions that asked for notifyUserStatus
 	queues   *queues               // customer service (queue.go)
+	seq      uint64                // changes applied (replica.go)
+	stamps   uint64                // the last stamp (replica.go)
+	origin   bool                  // the change being applied was made on this node
 }
 
 // user is everything the node knows of one user of an app, online or not.
@@ -69,7 +72,8 @@ type call struct {
 	callee      *user
 	meet        protocol.MeetInfo
 	accepted    bool
-	timer       *time.Timer
+	gen         uint64      // the app's change that rang it (app.seq)
+	timer       *time.Timer // on the caller's node only
 }
 
 func newApp(cfg AppConfig, srv *Server) *app {

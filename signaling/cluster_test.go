@@ -1,0 +1,439 @@
+package signaling
+
+import (
+	"encoding/json"
+
+	"fmt"
+	"github.com/gorilla/websocket"
+	"math/rand"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crvnode/crvnode/protocol"
+)
+
+// startNodes starts k Servers sharing one log, each with its own store
+// and address, as k node processes on Redis would.
+func startNodes(t *testing.T, l *memLog, k int, tweak func(*Config)) []*testNode {
+	t.Helper()
+	nodes := make([]*testNode, k)
+	for i := range nodes {
+		nodes[i] = startNode(t, "", func(c *Config) {
+			c.Cluster = l.node()
+			c.Apps[0].Queue = QueueConfig{Queues: []QueueDef{{ID: 1, Name: "Sales"}, {ID: 2, Name: "Support", Prio: 1}}}
+			if tweak != nil {
+				tweak(c)
+			}
+		})
+	}
+	return nodes
+}
+
+func (n *testNode) id() string { return n.srv.repl.node }
+
+// dumpState writes an app's shared state in one canonical form: the
+// copies of every node must print the same.
+func dumpState(a *app) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var b strings.Builder
+	for _, id := range slices.Sorted(mapKeys(a.users)) {
+		u := a.users[id]
+		on := ""
+		if u.sess != nil {
+			on = fmt.Sprintf("%s/%d", u.sess.node, u.sess.serial)
+		}
+		meet := protocol.MeetingID(0)
+		if u.meeting != nil {
+			meet = u.meeting.info.ID
+		}
+		fmt.Fprintf(&b, "user %s nick=%q dnd=%d on=%s meet=%d shown=%+v\n", id, u.nick, u.dnd, on, meet, u.shown)
+	}
+	ids := make([]protocol.MeetingID, 0, len(a.meetings))
+	for id := range a.meetings {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		m := a.meetings[id]
+		fmt.Fprintf(&b, "meeting %+v members=%+v\n", m.info, m.membersLocked())
+	}
+	for _, id := range slices.Sorted(mapKeys(a.calls)) {
+		c := a.calls[id]
+		fmt.Fprintf(&b, "call %s %s->%s invite=%v accepted=%v gen=%d\n", id, c.caller.id, c.callee.id, c.invite, c.accepted, c.gen)
+	}
+	qs := a.queues
+	for _, q := range qs.list {
+		var w []string
+		for _, c := range q.waiting {
+			as := ""
+			if c.as != nil {
+				as = fmt.Sprintf("->%s#%d", c.as.ag.u.id, c.as.gen)
+			}
+			var holds []string
+			for u, h := range c.holds {
+				holds = append(holds, fmt.Sprintf("%s#%d", u.id, h.gen))
+			}
+			sort.Strings(holds)
+			w = append(w, fmt.Sprintf("%s%s holds=%v shown=%d", c.u.id, as, holds, c.shown))
+		}
+		fmt.Fprintf(&b, "queue %d waiting=%v shown=%+v\n", q.info.QueID, w, q.shown)
+	}
+	for _, ag := range qs.sortedAgents() {
+		var serving []string
+		for q, prio := range ag.serving {
+			serving = append(serving, fmt.Sprintf("%d:%d", q.info.QueID, prio))
+		}
+		sort.Strings(serving)
+		sv := ""
+		if ag.served != nil {
+			sv = fmt.Sprintf("%s#%d", ag.served.cust.id, ag.served.gen)
+		}
+		fmt.Fprintf(&b, "agent %s serving=%v idle=%d served=%s\n", ag.u.id, serving, ag.idle, sv)
+	}
+	fmt.Fprintf(&b, "seq=%d stamps=%d\n", a.seq, a.stamps)
+	return b.String()
+}
+
+func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
+	return func(yield func(K) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// agree waits until every node has applied the whole log and checks that
+// their copies of app acme are the same.
+func agree(t *testing.T, nodes []*testNode) {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for {
+		first := dumpState(nodes[0].srv.apps["acme"])
+		same := true
+		var other string
+		for _, n := range nodes[1:] {
+			if other = dumpState(n.srv.apps["acme"]); other != first {
+				same = false
+				break
+			}
+		}
+		if same {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the nodes' copies differ:\n%s\n---\n%s", first, other)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestClusterPresenceAcrossNodes(t *testing.T) {
+	nodes := startNodes(t, newMemLog(), 3, nil)
+	alice := login(t, nodes[0], "alice")
+	alice.ok(protocol.MethodStartUserStatusNotify, nil, nil)
+	bob := login(t, nodes[1], "bob")
+	var st protocol.NotifyUserStatus
+	alice.expectEvent(protocol.EventNotifyUserStatus, &st)
+	if st.UserStatus.UserID != "bob" || st.UserStatus.UserStatus != protocol.UserIdle {
+		t.Fatalf("alice saw %+v", st)
+	}
+	bob.ok(protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: 1}, nil)
+	alice.expectEvent(protocol.EventNotifyUserStatus, &st)
+	if st.UserStatus.UserID != "bob" || st.UserStatus.DNDType != 1 {
+		t.Fatalf("alice saw %+v", st)
+	}
+	alice.noEvent() // once each
+	carol := login(t, nodes[2], "carol")
+	alice.expectEvent(protocol.EventNotifyUserStatus, nil)
+	if got := statusOf(userStatus(t, carol), "alice"); got.UserStatus != protocol.UserIdle {
+		t.Fatalf("carol on another node sees alice %+v", got)
+	}
+	if got := statusOf(userStatus(t, carol), "bob"); got.DNDType != 1 {
+		t.Fatalf("carol sees bob %+v", got)
+	}
+	agree(t, nodes)
+}
+
+func TestClusterCallAcrossNodes(t *testing.T) {
+	nodes := startNodes(t, newMemLog(), 2, nil)
+	alice, bob := login(t, nodes[0], "alice"), login(t, nodes[1], "bob")
+	alice.ok(protocol.MethodCall, protocol.CallParams{CallID: "c1", CalledUserID: "bob", UsrExtDat: "hi"}, nil)
+	var in protocol.NotifyCallIn
+	bob.expectEvent(protocol.EventNotifyCallIn, &in)
+	if in.CallID != "c1" || in.CallerID != "alice" || in.UsrExtDat != "hi" {
+		t.Fatalf("notifyCallIn %+v", in)
+	}
+	// Both nodes know bob is busy now: a third caller on either is refused.
+	carol := login(t, nodes[1], "carol")
+	carol.fails(protocol.ErrBusy, protocol.MethodCall, protocol.CallParams{CallID: "c2", CalledUserID: "bob"})
+	bob.ok(protocol.MethodAcceptCall, protocol.AcceptCallParams{CallID: "c1"}, nil)
+	alice.expectEvent(protocol.EventNotifyCallAccepted, nil)
+	bob.ok(protocol.MethodHungupCall, protocol.CallActionParams{CallID: "c1"}, nil)
+	alice.expectEvent(protocol.EventNotifyCallHungup, nil)
+	agree(t, nodes)
+}
+
+// The ringing timer is the caller's node's: the callee on the other node
+// hears the hang-up once, the caller 604.
+func TestClusterRingTimeoutAcrossNodes(t *testing.T) {
+	nodes := startNodes(t, newMemLog(), 2, func(c *Config) { c.Limits.CallTimeout = 200 * time.Millisecond })
+	alice, bob := login(t, nodes[0], "alice"), login(t, nodes[1], "bob")
+	alice.ok(protocol.MethodCall, protocol.CallParams{CallID: "c1", CalledUserID: "bob"}, nil)
+	bob.expectEvent(protocol.EventNotifyCallIn, nil)
+	var rej protocol.NotifyCallRejected
+	alice.expectEvent(protocol.EventNotifyCallRejected, &rej)
+	if rej.SdkErr != protocol.ErrNoAnswer {
+		t.Fatalf("caller heard %+v", rej)
+	}
+	bob.expectEvent(protocol.EventNotifyCallHungup, nil)
+	bob.noEvent()
+	agree(t, nodes)
+}
+
+// A login on node B kicks the user's session on node A: A's client hears
+// lineOff 10 and is closed; a watcher on C sees the user offline, then
+// online again.
+func TestClusterKickAcrossNodes(t *testing.T) {
+	nodes := startNodes(t, newMemLog(), 3, nil)
+	carol := login(t, nodes[2], "carol")
+	carol.ok(protocol.MethodStartUserStatusNotify, nil, nil)
+	old := login(t, nodes[0], "alice")
+	carol.expectEvent(protocol.EventNotifyUserStatus, nil)
+	login(t, nodes[1], "alice")
+	var off protocol.LineOff
+	old.expectEvent(protocol.EventLineOff, &off)
+	if off.SdkEr != protocol.UserBeenKickout {
+		t.Fatalf("lineOff %+v", off)
+	}
+	old.waitClosed()
+	var st protocol.NotifyUserStatus
+	carol.expectEvent(protocol.EventNotifyUserStatus, &st)
+	if st.UserStatus.UserID != "alice" || st.UserStatus.UserStatus != protocol.UserOffline {
+		t.Fatalf("first %+v", st)
+	}
+	carol.expectEvent(protocol.EventNotifyUserStatus, &st)
+	if st.UserStatus.UserID != "alice" || st.UserStatus.UserStatus != protocol.UserIdle {
+		t.Fatalf("second %+v", st)
+	}
+	agree(t, nodes)
+	if on := nodes[2].srv.apps["acme"]; true {
+		on.mu.Lock()
+		s := on.users["alice"].sess
+		on.mu.Unlock()
+		if s == nil || s.node != nodes[1].id() {
+			t.Fatalf("alice's session is on %v, want node B", s)
+		}
+	}
+}
+
+func TestClusterMeetingAcrossNodes(t *testing.T) {
+	nodes := startNodes(t, newMemLog(), 2, nil)
+	alice, bob := login(t, nodes[0], "alice"), login(t, nodes[1], "bob")
+	var mo protocol.MeetObjResult
+	alice.ok(protocol.MethodCreateMeeting, protocol.CreateMeetingParams{MeetSubject: "weekly"}, &mo)
+	alice.ok(protocol.MethodEnterMeeting, protocol.EnterMeetingParams{MeetID: mo.MeetObj.ID}, nil)
+	var res protocol.EnterMeetingResult
+	bob.ok(protocol.MethodEnterMeeting, protocol.EnterMeetingParams{MeetID: mo.MeetObj.ID}, &res)
+	if len(res.Members) != 2 {
+		t.Fatalf("members %+v", res.Members)
+	}
+	alice.expectEvent(protocol.EventUserEnterMeeting, nil)
+	bob.ok(protocol.MethodSendMeetingCustomMsg, protocol.MeetingCustomMsgParams{Msg: "hello"}, nil)
+	var msg protocol.NotifyMeetingCustomMsg
+	alice.expectEvent(protocol.EventNotifyMeetingCustomMsg, &msg)
+	bob.expectEvent(protocol.EventNotifyMeetingCustomMsg, &msg)
+	if msg.Msg != "hello" || msg.UserID != "bob" {
+		t.Fatalf("custom msg %+v", msg)
+	}
+	alice.ok(protocol.MethodKickout, protocol.KickoutParams{UserID: "bob"}, nil)
+	bob.expectEvent(protocol.EventMeetingDropped, nil)
+	alice.expectEvent(protocol.EventUserLeftMeeting, nil)
+	// Only the creator destroys it, from whichever node.
+	bob.fails(protocol.APINoPermission, protocol.MethodDestroyMeeting, protocol.DestroyMeetingParams{MeetID: mo.MeetObj.ID})
+	alice.ok(protocol.MethodDestroyMeeting, protocol.DestroyMeetingParams{MeetID: mo.MeetObj.ID}, nil)
+	bob.fails(protocol.MeetNotExist, protocol.MethodEnterMeeting, protocol.EnterMeetingParams{MeetID: mo.MeetObj.ID})
+	agree(t, nodes)
+}
+
+// A customer on C is given to the agent on A; two agents on two nodes
+// and one customer: exactly one of them gets it.
+func TestClusterQueueAcrossNodes(t *testing.T) {
+	nodes := startNodes(t, newMemLog(), 3, nil)
+	ann := login(t, nodes[0], "ann")
+	ann.ok(protocol.MethodStartService, protocol.StartServiceParams{QueID: 1}, nil)
+	ann.expectQueueStatus(protocol.QueStatus{QueID: 1, AgentNum: 1})
+	cat := login(t, nodes[2], "cat")
+	cat.ok(protocol.MethodStartQueuing, protocol.StartQueuingParams{QueID: 1}, nil)
+	ann.expectAssigned(1, "cat")
+	ann.ok(protocol.MethodAcceptAssignUser, assignParams(1, "cat"), nil)
+	agree(t, nodes)
+
+	for round := 0; round < 20; round++ {
+		l := newMemLog()
+		nodes := startNodes(t, l, 2, nil)
+		a1, a2 := login(t, nodes[0], "ag1"), login(t, nodes[1], "ag2")
+		cust := login(t, nodes[1], fmt.Sprintf("cust%d", round))
+		// Both agents become free at once, on two nodes, with the
+		// customer already waiting.
+		cust.ok(protocol.MethodStartQueuing, protocol.StartQueuingParams{QueID: 1}, nil)
+		a1.rpcAsync(protocol.MethodStartService, protocol.StartServiceParams{QueID: 1})
+		a2.rpcAsync(protocol.MethodStartService, protocol.StartServiceParams{QueID: 1})
+		a1.awaitAnswer()
+		a2.awaitAnswer()
+		agree(t, nodes)
+		a := nodes[0].srv.apps["acme"]
+		a.mu.Lock()
+		n := 0
+		for _, ag := range a.queues.agents {
+			if ag.as != nil {
+				n++
+			}
+		}
+		a.mu.Unlock()
+		if n != 1 {
+			t.Fatalf("round %d: %d assignments of one customer\n%s", round, n, dumpState(a))
+		}
+		for _, n := range nodes {
+			n.stop()
+		}
+	}
+}
+
+// A node found dead: its users are offline on the others, with their
+// calls ended; its own clients, if it still runs, hear lineOff and close.
+func TestClusterNodeDown(t *testing.T) {
+	nodes := startNodes(t, newMemLog(), 2, nil)
+	alice, bob := login(t, nodes[0], "alice"), login(t, nodes[1], "bob")
+	alice.ok(protocol.MethodStartUserStatusNotify, nil, nil)
+	alice.ok(protocol.MethodCall, protocol.CallParams{CallID: "c1", CalledUserID: "bob"}, nil)
+	bob.expectEvent(protocol.EventNotifyCallIn, nil)
+	alice.expectEvent(protocol.EventNotifyUserStatus, nil) // bob busy
+	if err := nodes[0].srv.NodeDown(nodes[1].id()); err != nil {
+		t.Fatal(err)
+	}
+	var st protocol.NotifyUserStatus
+	alice.expectEvent(protocol.EventNotifyUserStatus, &st) // alice idle again: the call is gone
+	var off protocol.LineOff
+	bob.expectEvent(protocol.EventLineOff, &off)
+	if off.SdkEr != protocol.ConnectionLost {
+		t.Fatalf("bob's lineOff %+v", off)
+	}
+	bob.waitClosed()
+	deadline := time.Now().Add(waitFor)
+	for statusOf(userStatus(t, alice), "bob").UserStatus != protocol.UserOffline {
+		if time.Now().After(deadline) {
+			t.Fatal("bob still online")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	agree(t, nodes)
+}
+
+// With the log unreachable, a change is refused with 8 and changes
+// nothing; reads of the node's copy still answer.
+func TestClusterLogDown(t *testing.T) {
+	l := newMemLog()
+	nodes := startNodes(t, l, 2, nil)
+	alice := login(t, nodes[0], "alice")
+	l.down.Store(true)
+	alice.fails(protocol.ServerException, protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: 1})
+	if got := statusOf(userStatus(t, alice), "alice"); got.DNDType != 0 {
+		t.Fatalf("alice %+v", got)
+	}
+	c := dial(t, nodes[1])
+	c.fails(protocol.ServerException, protocol.MethodLogin, loginParams("acme", "acme-secret", "bob"))
+	l.down.Store(false)
+	alice.ok(protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: 1}, nil)
+	agree(t, nodes)
+}
+
+// Random requests from users spread over three nodes, and a node that
+// joins afterwards: every copy of the state ends the same.
+func TestClusterCopiesAgree(t *testing.T) {
+	l := newMemLog()
+	nodes := startNodes(t, l, 3, func(c *Config) { c.Limits.CallTimeout = 300 * time.Millisecond })
+	rng := rand.New(rand.NewSource(1))
+	users := []string{"u0", "u1", "u2", "u3", "u4", "u5"}
+	clients := map[string]*wsClient{}
+	for i, u := range users {
+		clients[u] = login(t, nodes[i%3], u)
+	}
+	var meet protocol.MeetingID
+	var mo protocol.MeetObjResult
+	clients["u0"].ok(protocol.MethodCreateMeeting, protocol.CreateMeetingParams{MeetSubject: "m"}, &mo)
+	meet = mo.MeetObj.ID
+	for step := 0; step < 300; step++ {
+		u := users[rng.Intn(len(users))]
+		peer := users[rng.Intn(len(users))]
+		c := clients[u]
+		switch rng.Intn(12) {
+		case 0:
+			c.rpcAsync(protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: rng.Intn(2)})
+		case 1:
+			c.rpcAsync(protocol.MethodCall, protocol.CallParams{CallID: fmt.Sprintf("c%d", step), CalledUserID: protocol.UserID(peer)})
+		case 2:
+			c.rpcAsync(protocol.MethodAcceptCall, protocol.AcceptCallParams{CallID: fmt.Sprintf("c%d", step-rng.Intn(5))})
+		case 3:
+			c.rpcAsync(protocol.MethodHungupCall, protocol.CallActionParams{CallID: fmt.Sprintf("c%d", step-rng.Intn(5))})
+		case 4:
+			c.rpcAsync(protocol.MethodEnterMeeting, protocol.EnterMeetingParams{MeetID: meet})
+		case 5:
+			c.rpcAsync(protocol.MethodExitMeeting, nil)
+		case 6:
+			c.rpcAsync(protocol.MethodStartService, protocol.StartServiceParams{QueID: 1 + rng.Intn(2), Priority: rng.Intn(3)})
+		case 7:
+			c.rpcAsync(protocol.MethodStartQueuing, protocol.StartQueuingParams{QueID: 1 + rng.Intn(2)})
+		case 8:
+			c.rpcAsync(protocol.MethodRejectAssignUser, assignParams(1+rng.Intn(2), peer))
+		case 9:
+			c.rpcAsync(protocol.MethodAcceptAssignUser, assignParams(1+rng.Intn(2), peer))
+		case 10:
+			c.rpcAsync(protocol.MethodSetNickName, protocol.SetNickNameParams{UserID: protocol.UserID(u), NickName: fmt.Sprintf("n%d", step)})
+		case 11:
+			// a login elsewhere: the user moves to another node
+			clients[u] = login(t, nodes[rng.Intn(3)], u)
+		}
+	}
+	time.Sleep(400 * time.Millisecond) // ringing calls time out
+	agree(t, nodes)
+	late := startNodes(t, l, 1, nil)
+	agree(t, append(nodes, late...))
+}
+
+// rpcAsync sends a request and does not wait for its answer.
+func (c *wsClient) rpcAsync(method string, params any) {
+	c.t.Helper()
+	c.nextID++
+	req, err := protocol.NewRequest(int64(c.nextID), method, params)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	b, _ := json.Marshal(req)
+	_ = c.conn.WriteMessage(websocket.TextMessage, b) // the node may have closed it (a kick)
+}
+
+// awaitAnswer waits for the answer to the last request sent; events that
+// come first are kept for expectEvent.
+func (c *wsClient) awaitAnswer() {
+	c.t.Helper()
+	want, _ := json.Marshal(c.nextID)
+	for {
+		m := c.next()
+		if m.IsNotification() {
+			c.events = append(c.events, m)
+			continue
+		}
+		if string(m.ID) == string(want) {
+			if m.Error != nil {
+				c.t.Fatalf("answer %s: %v", m.ID, m.Error)
+			}
+			return
+		}
+	}
+}

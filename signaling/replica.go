@@ -1,0 +1,453 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/crvnode/crvnode/protocol"
+)
+
+// Cluster is the log that the nodes of one service share (package
+// cluster implements it on a Redis stream). Every change of an app's
+// shared state (logins and logoffs, DND, nicknames, meetings and their
+// members, calls and invites, queues) is appended to it, and every node
+// applies every change, in log order, to its own copy of the state: the
+// copies agree because the changes are applied in one order by the same
+// code. Each node then sends the events a change causes to the sessions
+// it holds, so a watcher or a caller hears each event once, from its own
+// node. Without a Cluster (one node) a change is applied at once, under
+// the app's lock, exactly as before.
+type Cluster interface {
+	// NodeID names this node in the log; it is new at every start.
+	NodeID() string
+	// Append adds an entry at the end of the log.
+	Append(ctx context.Context, entry []byte) error
+	// Follow calls fn with every entry of the log in order, from the
+	// first, on one goroutine, until ctx ends.
+	Follow(ctx context.Context, fn func(entry []byte)) error
+}
+
+// change is one entry of the log: a change of app App's shared state, made
+// by session Sess of node Node (0: made by the node itself, as a timer
+// that fired). Kind names its applier in appliers; P is its parameters.
+type change struct {
+	Kind string          `json:"k"`
+	App  string          `json:"a"`
+	User protocol.UserID `json:"u,omitempty"`
+	Node string          `json:"n"`
+	Sess uint64          `json:"s,omitempty"`
+	Ref  uint64          `json:"r,omitempty"` // the origin's waiter
+	At   int64           `json:"t"`           // Unix milliseconds on the origin's clock
+	P    json.RawMessage `json:"p,omitempty"`
+}
+
+// applied is a change as an applier sees it.
+type applied struct {
+	kind  string
+	node  string          // the node that made it
+	sess  uint64          // the session that made it, on that node
+	u     *user           // the user it concerns (nil for none)
+	s     *session        // the session that made it, on its own node; nil elsewhere
+	local bool            // made on this node
+	at    time.Time       // when, on the origin's clock
+	val   any             // the parameters, on one node (a pointer)
+	raw   json.RawMessage // the parameters, from the log
+	ob    *outbox
+	after []func() // run after the lock is released
+}
+
+// param returns an applied change's parameters as a *P.
+func param[P any](x *applied) *P {
+	if x.val != nil {
+		return x.val.(*P)
+	}
+	p := new(P)
+	if len(x.raw) > 0 {
+		_ = json.Unmarshal(x.raw, p) // written by the node's own code
+	}
+	return p
+}
+
+// then runs fn after the app's lock is released and the change's events
+// are sent.
+func (x *applied) then(fn func()) { x.after = append(x.after, fn) }
+
+type applier struct {
+	fn func(a *app, x *applied) (any, *protocol.Error)
+	// bySession: made by a logged-in session, which must still be the
+	// user's session when the change is applied (12 otherwise).
+	bySession bool
+}
+
+// appliers are the changes of the shared state, by kind.
+var appliers = map[string]applier{}
+
+func registerChange(kind string, bySession bool, fn func(a *app, x *applied) (any, *protocol.Error)) {
+	if _, dup := appliers[kind]; dup {
+		panic("signaling: change " + kind + " registered twice")
+	}
+	appliers[kind] = applier{fn: fn, bySession: bySession}
+}
+
+// errClusterDown answers a change the log could not take.
+func errClusterDown() *protocol.Error {
+	return protocol.Errorf(protocol.ServerException, "cluster state unavailable")
+}
+
+// replication is the Server's side of the log.
+type replication struct {
+	c    Cluster
+	node string
+	refs atomic.Uint64
+
+	mu      sync.Mutex
+	waiters map[uint64]*waiter
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+type waiter struct {
+	s    *session
+	done chan result
+}
+
+type result struct {
+	res any
+	e   *protocol.Error
+}
+
+// applyTimeout bounds how long a request waits for its change to come
+// back through the log.
+const applyTimeout = 5 * time.Second
+
+// exec makes a change of a's shared state on behalf of session s (nil
+// for the node itself) and returns what its applier returned. With one
+// node it is applied at once; in a cluster it goes through the log and
+// exec waits until this node has applied it, so that the session's own
+// events come before its answer, as with one node.
+func (a *app) exec(s *session, kind string, user protocol.UserID, p any) (any, *protocol.Error) {
+	ap, ok := appliers[kind]
+	if !ok {
+		panic("signaling: unknown change " + kind)
+	}
+	r := a.srv.repl
+	if r == nil {
+		x := &applied{kind: kind, s: s, local: true, at: time.Now(), val: p, ob: &outbox{}}
+		if s != nil {
+			x.sess = s.serial
+		}
+		a.mu.Lock()
+		if user != "" {
+			x.u = a.userLocked(user)
+		}
+		if ap.bySession && (s == nil || x.u.sess != s) {
+			a.mu.Unlock()
+			return nil, protocol.Errorf(protocol.NotLogin, "this session was logged off")
+		}
+		a.seq++
+		a.origin = true
+		res, e := ap.fn(a, x)
+		a.mu.Unlock()
+		x.finish()
+		return res, e
+	}
+	return r.send(a, s, kind, user, p, true)
+}
+
+// execAsync makes a change without waiting for it: for what runs on the
+// log's own goroutine, or on a timer.
+func (a *app) execAsync(s *session, kind string, user protocol.UserID, p any) {
+	if a.srv.repl == nil {
+		_, _ = a.exec(s, kind, user, p)
+		return
+	}
+	_, _ = a.srv.repl.send(a, s, kind, user, p, false)
+}
+
+func (x *applied) finish() {
+	x.ob.flush()
+	for _, fn := range x.after {
+		fn()
+	}
+}
+
+func (r *replication) send(a *app, s *session, kind string, user protocol.UserID, p any, wait bool) (any, *protocol.Error) {
+	ch := change{Kind: kind, App: a.cfg.ID, User: user, Node: r.node, At: time.Now().UnixMilli()}
+	if s != nil {
+		ch.Sess = s.serial
+	}
+	if p != nil {
+		b, err := json.Marshal(p)
+		if err != nil {
+			panic(err) // the node's own parameter types always encode
+		}
+		ch.P = b
+	}
+	var w *waiter
+	if wait || s != nil {
+		ch.Ref = r.refs.Add(1)
+		w = &waiter{s: s}
+		if wait {
+			w.done = make(chan result, 1)
+		}
+		r.mu.Lock()
+		r.waiters[ch.Ref] = w
+		r.mu.Unlock()
+	}
+	entry, _ := json.Marshal(ch)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	err := r.c.Append(ctx, entry)
+	cancel()
+	if err != nil {
+		a.srv.log.Error("cluster: append", "kind", kind, "err", err)
+		r.forget(ch.Ref)
+		return nil, errClusterDown()
+	}
+	if !wait {
+		return nil, nil
+	}
+	select {
+	case res := <-w.done:
+		return res.res, res.e
+	case <-time.After(applyTimeout):
+		r.forget(ch.Ref)
+		return nil, errClusterDown()
+	}
+}
+
+func (r *replication) forget(ref uint64) {
+	if ref == 0 {
+		return
+	}
+	r.mu.Lock()
+	delete(r.waiters, ref)
+	r.mu.Unlock()
+}
+
+// follow applies the log's entries until ctx ends.
+func (srv *Server) follow(ctx context.Context) {
+	r := srv.repl
+	defer close(r.done)
+	for ctx.Err() == nil {
+		err := r.c.Follow(ctx, srv.applyEntry)
+		if ctx.Err() != nil {
+			return
+		}
+		srv.log.Error("cluster: following the log", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// applyEntry applies one entry of the log.
+func (srv *Server) applyEntry(entry []byte) {
+	r := srv.repl
+	var ch change
+	if err := json.Unmarshal(entry, &ch); err != nil {
+		srv.log.Error("cluster: an entry of the log is not a change", "err", err)
+		return
+	}
+	local := ch.Node == r.node
+	var w *waiter
+	if local && ch.Ref != 0 {
+		r.mu.Lock()
+		w = r.waiters[ch.Ref]
+		delete(r.waiters, ch.Ref)
+		r.mu.Unlock()
+	}
+	res, e := srv.applyChange(&ch, local, w)
+	if w != nil && w.done != nil {
+		w.done <- result{res, e}
+	}
+}
+
+func (srv *Server) applyChange(ch *change, local bool, w *waiter) (res any, e *protocol.Error) {
+	a := srv.apps[ch.App]
+	ap, ok := appliers[ch.Kind]
+	if a == nil || !ok {
+		// Nodes of one service share their configuration; a node that
+		// does not know an app or a change is of another version.
+		srv.log.Error("cluster: a change this node cannot apply", "app", ch.App, "kind", ch.Kind)
+		return nil, protocol.Errorf(protocol.ServerException, "this node cannot apply %q", ch.Kind)
+	}
+	x := &applied{kind: ch.Kind, node: ch.Node, sess: ch.Sess, local: local, at: time.UnixMilli(ch.At), raw: ch.P, ob: &outbox{}}
+	if w != nil {
+		x.s = w.s
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			srv.log.Error("cluster: a change failed", "kind", ch.Kind, "panic", p)
+			res, e = nil, protocol.Errorf(protocol.InnerErr, "internal error")
+		}
+	}()
+	a.mu.Lock()
+	if ch.User != "" {
+		x.u = a.userLocked(ch.User)
+	}
+	if ap.bySession && !x.u.heldBy(ch.Node, ch.Sess) {
+		a.mu.Unlock()
+		return nil, protocol.Errorf(protocol.NotLogin, "this session was logged off")
+	}
+	a.seq++
+	a.origin = local
+	res, e = ap.fn(a, x)
+	a.mu.Unlock()
+	x.finish()
+	return res, e
+}
+
+// heldBy reports whether u's session is session sess of node.
+func (u *user) heldBy(node string, sess uint64) bool {
+	return u != nil && u.sess != nil && u.sess.serial == sess && u.sess.node == node
+}
+
+// startCluster joins the log: it applies what is there and goes on
+// following it. New waits until the node has caught up, so that it
+// serves nobody with an old copy of the state.
+func (srv *Server) startCluster(c Cluster) error {
+	r := &replication{c: c, node: c.NodeID(), waiters: map[uint64]*waiter{}, done: make(chan struct{})}
+	srv.repl = r
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	// Catching up: a marker appended now is applied after everything
+	// that came before it.
+	marker := make(chan struct{})
+	var once sync.Once
+	srv.caughtUp = func() { once.Do(func() { close(marker) }) }
+	go srv.follow(ctx)
+	for _, a := range srv.apps {
+		a.execAsync(nil, changeCaughtUp, "", &caughtUpParams{Node: r.node})
+		break
+	}
+	select {
+	case <-marker:
+		return nil
+	case <-time.After(30 * time.Second):
+		cancel()
+		<-r.done
+		return errors.New("signaling: the cluster's log was not read within 30 s")
+	}
+}
+
+// stopCluster stops following the log.
+func (srv *Server) stopCluster() {
+	if r := srv.repl; r != nil && r.cancel != nil {
+		r.cancel()
+		<-r.done
+	}
+}
+
+const changeCaughtUp = "caughtUp"
+
+type caughtUpParams struct {
+	Node string `json:"node"`
+}
+
+// NodeDown logs off, on every node, the users whose sessions node id
+// held: called by the node that found id's heartbeat gone.
+func (srv *Server) NodeDown(id string) error {
+	if srv.repl == nil {
+		return nil
+	}
+	for _, a := range srv.apps {
+		if _, e := srv.repl.send(a, nil, changeNodeDown, "", &nodeDownParams{Node: id}, false); e != nil {
+			return fmt.Errorf("signaling: node %s down: %v", id, e)
+		}
+	}
+	return nil
+}
+
+const changeNodeDown = "nodeDown"
+
+type nodeDownParams struct {
+	Node string `json:"node"`
+}
+
+func init() {
+	registerChange(changeCaughtUp, false, func(a *app, x *applied) (any, *protocol.Error) {
+		if p := param[caughtUpParams](x); x.local && p.Node == a.srv.repl.node && a.srv.caughtUp != nil {
+			x.then(a.srv.caughtUp)
+		}
+		return nil, nil
+	})
+	registerChange(changeNodeDown, false, func(a *app, x *applied) (any, *protocol.Error) {
+		node := param[nodeDownParams](x).Node
+		self := node == a.srv.repl.node
+		for _, id := range slices.Sorted(maps.Keys(a.users)) { // one order on every node
+			u := a.users[id]
+			s := u.sess
+			if s == nil || s.node != node {
+				continue
+			}
+			delete(a.watchers, s)
+			a.logoffLocked(u, x.ob)
+			if self {
+				// This node was taken for dead (it lost Redis for longer
+				// than its heartbeat's lifetime): its sessions are over.
+				x.ob.add(s, protocol.EventLineOff, protocol.LineOff{SdkEr: protocol.ConnectionLost})
+				x.then(func() { s.finish(protocol.ConnectionLost) })
+			}
+		}
+		return nil, nil
+	})
+}
+
+// sessionChange registers a change made by a logged-in session: fn runs
+// with the session's user and the request's parameters.
+func sessionChange[P any](kind string, fn func(a *app, u *user, p *P, x *applied) (any, *protocol.Error)) {
+	registerChange(kind, true, func(a *app, x *applied) (any, *protocol.Error) {
+		return fn(a, x.u, param[P](x), x)
+	})
+}
+
+// change makes a change registered with sessionChange for s's user.
+func (s *session) change(kind string, p any) (any, *protocol.Error) {
+	u := s.user
+	if u == nil {
+		return nil, protocol.Errorf(protocol.NotLogin, "not logged in")
+	}
+	return s.app.exec(s, kind, u.id, p)
+}
+
+// stub stands, on this node, for session sess of another node: what is
+// sent to it goes nowhere (its own node sends it).
+func (srv *Server) stub(node string, sess uint64) *session {
+	return &session{srv: srv, node: node, serial: sess, stub: true, ended: true}
+}
+
+// localSession reports whether s is a session of this node.
+func localSession(s *session) bool { return s != nil && !s.stub }
+
+// nodeID names this node in the cluster's log ("" on its own).
+func (srv *Server) nodeID() string {
+	if srv.repl == nil {
+		return ""
+	}
+	return srv.repl.node
+}
+
+// metrics counts what a change did on the node that made it only: the
+// other nodes apply the same change, and must not count it again. nil
+// (which counts nothing) elsewhere.
+func (a *app) metrics() *metrics {
+	if !a.origin {
+		return nil
+	}
+	return a.srv.metrics
+}
+
+// stamp returns a number no other timer of the app had: what a timer's
+// change names to tell its object from a later one of the same name.
+func (a *app) stamp() uint64 {
+	a.stamps++
+	return a.stamps
+}
