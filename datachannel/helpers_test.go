@@ -55,6 +55,7 @@ func (p *pipe) setDeliver(f func([]byte)) {
 	p.mu.Lock()
 	p.deliver = f
 	p.mu.Unlock()
+	signal(p.wake)
 }
 
 func (p *pipe) Send(b []byte) error {
@@ -99,7 +100,10 @@ func (p *pipe) run() {
 	next := time.Now()
 	for {
 		p.mu.Lock()
-		for len(p.queue) == 0 && !p.closed {
+		// Frames wait for a receiver, as on a data channel: an endpoint
+		// may answer what Attach flushed to it before its up pipe is
+		// joined to the relay.
+		for (len(p.queue) == 0 || p.deliver == nil) && !p.closed {
 			p.mu.Unlock()
 			<-p.wake
 			p.mu.Lock()
@@ -123,9 +127,7 @@ func (p *pipe) run() {
 		if mangle != nil {
 			b = mangle(b)
 		}
-		if deliver != nil {
-			deliver(b)
-		}
+		deliver(b)
 		p.mu.Lock()
 		prev := p.buffered
 		p.buffered -= n
