@@ -1,0 +1,346 @@
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// MaxEntry is the largest entry Append takes, in bytes.
+const MaxEntry = 1 << 20
+
+const (
+	entryField = "e" // an entry's one field in the stream
+	pageSize   = 512 // entries per read
+	block      = time.Second
+	backoffMin = 100 * time.Millisecond
+	backoffMax = 2 * time.Second
+	readSlack  = 5 * time.Second // a read's timeout, beyond its BLOCK (Cluster.readSlack)
+)
+
+// ErrTrimmed is the error Follow returns when entries after the
+// position it was to go on from are no longer in the log: a snapshot
+// that includes them was saved since, and the log trimmed. The follower
+// restores Snapshot and follows after its position.
+var ErrTrimmed = errors.New("cluster: the log was trimmed past this position; restore the snapshot")
+
+// Append adds entry at the end of the log. Entries over MaxEntry are
+// refused.
+func (c *Cluster) Append(ctx context.Context, entry []byte) error {
+	if len(entry) > MaxEntry {
+		return fmt.Errorf("cluster: an entry of %d bytes is over the %d the log takes", len(entry), MaxEntry)
+	}
+	err := c.rdb.XAdd(ctx, &redis.XAddArgs{Stream: c.keys.log, Values: []any{entryField, entry}}).Err()
+	if err != nil {
+		return c.wrap("appending to the log", err)
+	}
+	return nil
+}
+
+// Follow calls fn, on the calling goroutine, with every entry after
+// position after ("" = from the log's first entry), in order, with the
+// entry's position, until ctx ends; then it returns ctx.Err(), within
+// about a second (a read waits up to that long for new entries).
+//
+// An error from Redis does not end it: Follow logs it, waits (100 ms,
+// doubling up to 2 s) and reads on from the last position it delivered,
+// so that no entry is delivered twice or skipped. Two things end it
+// with another error: an after that is no position, and a log trimmed
+// past the position it goes on from (ErrTrimmed).
+//
+// When Redis restarts without its data the log starts again empty, and
+// the positions of its new entries may be lower than the last one
+// delivered (Redis makes them from its clock and the stream's own last
+// position, which the restart forgot). When Follow finds the log's last
+// position below its own, it logs it and reads the new log from its
+// first entry: it goes on with the entries appended since, and the
+// shared state of before the restart is only in the nodes' copies.
+func (c *Cluster) Follow(ctx context.Context, after string, fn func(pos string, entry []byte)) error {
+	var f follower
+	if after != "" {
+		var err error
+		if f.last, err = parseID(after); err != nil {
+			return err
+		}
+	}
+	backoff := backoffMin
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := c.followStep(ctx, &f, fn)
+		if err == nil {
+			backoff = backoffMin
+			continue
+		}
+		if ended(ctx) {
+			<-ctx.Done() // at once, or in a moment
+			return ctx.Err()
+		}
+		if errors.Is(err, ErrTrimmed) {
+			return err
+		}
+		c.log.Warn("cluster: reading the log; trying again", "after", f.last.String(), "in", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, backoffMax)
+	}
+}
+
+// ended reports whether ctx has ended, or is about to: a connection's
+// deadline, taken from ctx's, can pass a moment before ctx.Err says so.
+func ended(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
+// follower is where a Follow is.
+type follower struct {
+	last  streamID // the last position delivered
+	epoch string   // the log's epoch key, as first read
+}
+
+// followStep reads one page after f.last and delivers it, or, with
+// nothing to read, waits up to one BLOCK for an entry.
+func (c *Cluster) followStep(ctx context.Context, f *follower, fn func(pos string, entry []byte)) error {
+	page, info, err := c.readPage(ctx, f.last)
+	if err != nil {
+		return err
+	}
+	switch {
+	case info.epoch == "":
+		// A Redis that lost its data (or a new one): name its log.
+		return c.setEpoch(ctx)
+	case f.epoch == "":
+		f.epoch = info.epoch
+	case f.epoch != info.epoch:
+		c.log.Warn("cluster: Redis lost the log (restarted without its data?); reading the new log from its first entry",
+			"was", f.last.String())
+		f.epoch, f.last = info.epoch, streamID{}
+		return nil
+	}
+	if info.trimmed.after(f.last) {
+		return fmt.Errorf("%w (entries up to %s are gone, the follower is at %s)", ErrTrimmed, info.trimmed, f.last)
+	}
+	if len(page) > 0 {
+		for _, m := range page {
+			id, err := parseID(m.ID)
+			if err != nil || !id.after(f.last) {
+				continue // not from XADD *: Redis gives none such
+			}
+			e, ok := m.Values[entryField].(string)
+			if !ok {
+				c.log.Error("cluster: an entry of the log has no field "+entryField+"; skipped", "pos", m.ID)
+				f.last = id
+				continue
+			}
+			fn(m.ID, []byte(e))
+			f.last = id
+		}
+		return nil
+	}
+	if f.last.after(info.lastGenerated) {
+		c.log.Warn("cluster: the log's last position is below this node's: Redis lost the log (restarted without its data?); reading the new log from its first entry",
+			"was", f.last.String(), "log", info.lastGenerated.String())
+		f.last = streamID{}
+		return nil
+	}
+	// Nothing new: wait for an entry, then read it as a page, so that
+	// every page is checked against trimming in the same transaction.
+	wctx, cancel := context.WithTimeout(ctx, block+c.readSlack)
+	defer cancel()
+	err = c.rdb.XRead(wctx, &redis.XReadArgs{Streams: []string{c.keys.log, f.last.String()}, Count: 1, Block: block}).Err()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return err
+	}
+	return nil
+}
+
+// setEpoch names the log in Redis, if nothing named it yet.
+func (c *Cluster) setEpoch(ctx context.Context) error {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	sctx, cancel := context.WithTimeout(ctx, c.readSlack)
+	defer cancel()
+	return c.rdb.SetNX(sctx, c.keys.epoch, hex.EncodeToString(b[:]), 0).Err()
+}
+
+// logInfo is what readPage learns of the stream.
+type logInfo struct {
+	epoch         string   // the epoch key ("": none)
+	lastGenerated streamID // the last position Redis gave (0-0: none)
+	trimmed       streamID // the last position trimmed or deleted (0-0: none)
+}
+
+// readPage reads up to pageSize entries after last and, in the same
+// transaction, the stream's last and highest trimmed positions.
+func (c *Cluster) readPage(ctx context.Context, last streamID) ([]redis.XMessage, logInfo, error) {
+	rctx, cancel := context.WithTimeout(ctx, c.readSlack)
+	defer cancel()
+	var (
+		epoch   *redis.StringCmd
+		trimmed *redis.StringCmd
+		exists  *redis.IntCmd
+		xinfo   *redis.XInfoStreamCmd
+		read    *redis.XStreamSliceCmd
+	)
+	_, err := c.rdb.TxPipelined(rctx, func(p redis.Pipeliner) error {
+		epoch = p.Get(rctx, c.keys.epoch)
+		trimmed = p.HGet(rctx, c.keys.snapshot, "trimmed")
+		exists = p.Exists(rctx, c.keys.log)
+		xinfo = p.XInfoStream(rctx, c.keys.log)
+		read = p.XRead(rctx, &redis.XReadArgs{Streams: []string{c.keys.log, last.String()}, Count: pageSize, Block: -1})
+		return nil
+	})
+	var info logInfo
+	if err := epoch.Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, info, err
+	}
+	info.epoch = epoch.Val()
+	if err := trimmed.Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, info, err
+	}
+	if t := trimmed.Val(); t != "" {
+		var perr error
+		if info.trimmed, perr = parseID(t); perr != nil {
+			return nil, info, perr
+		}
+	}
+	if exists.Err() != nil {
+		if err == nil {
+			err = exists.Err()
+		}
+		return nil, info, err
+	}
+	if exists.Val() == 0 {
+		return nil, info, nil // no log: XINFO failed, XREAD found nothing
+	}
+	if err := xinfo.Err(); err != nil {
+		return nil, info, err
+	}
+	if err := read.Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, info, err
+	}
+	x := xinfo.Val()
+	var perr error
+	if info.lastGenerated, perr = parseID(x.LastGeneratedID); perr != nil {
+		return nil, info, perr
+	}
+	if x.MaxDeletedEntryID != "" { // Redis 7: entries deleted with XDEL
+		md, perr := parseID(x.MaxDeletedEntryID)
+		if perr != nil {
+			return nil, info, perr
+		}
+		if md.after(info.trimmed) {
+			info.trimmed = md
+		}
+	}
+	var page []redis.XMessage
+	for _, s := range read.Val() {
+		page = append(page, s.Messages...)
+	}
+	return page, info, nil
+}
+
+// Snapshot returns the newest saved snapshot and the position of the
+// last entry it includes; ("", nil, nil) when there is none.
+func (c *Cluster) Snapshot(ctx context.Context) (pos string, state []byte, err error) {
+	v, err := c.rdb.HMGet(ctx, c.keys.snapshot, "pos", "state").Result()
+	if err != nil {
+		return "", nil, c.wrap("reading the snapshot", err)
+	}
+	p, ok := v[0].(string)
+	if !ok {
+		return "", nil, nil
+	}
+	s, _ := v[1].(string)
+	return p, []byte(s), nil
+}
+
+// saveSnapshot stores a snapshot if its position is newer than the
+// stored one's and is an entry of the log, then trims the log before it.
+// The snapshot's field trimmed is the last entry trimmed: a follower
+// before it has lost entries. (XTRIM leaves XINFO's max-deleted-entry-id
+// as it was: only XDEL sets it.) It returns 1 when saved, 0 when not
+// newer, -1 when not in the log.
+var saveSnapshot = redis.NewScript(`
+local function less(a, b) -- decimal numbers without leading zeros
+  if #a ~= #b then return #a < #b end
+  return a < b
+end
+local function older(x, y) -- stream IDs
+  local xm, xs = string.match(x, '^(%d+)-(%d+)$')
+  local ym, ys = string.match(y, '^(%d+)-(%d+)$')
+  return less(xm, ym) or (xm == ym and less(xs, ys))
+end
+local cur = redis.call('HGET', KEYS[1], 'pos')
+if cur and not older(cur, ARGV[1]) then return 0 end
+if #redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1]) == 0 then return -1 end
+redis.call('HSET', KEYS[1], 'pos', ARGV[1], 'state', ARGV[2])
+local prev = redis.call('XREVRANGE', KEYS[2], '(' .. ARGV[1], '-', 'COUNT', 1)
+if #prev > 0 then
+  local t = redis.call('HGET', KEYS[1], 'trimmed')
+  if not t or older(t, prev[1][1]) then
+    redis.call('HSET', KEYS[1], 'trimmed', prev[1][1])
+  end
+end
+redis.call('XTRIM', KEYS[2], 'MINID', ARGV[1])
+return 1
+`)
+
+// SaveSnapshot stores state as the shared state after the entry at pos,
+// in one key with pos, if pos is newer than the stored snapshot's (an
+// older one is ignored: another node saved a newer one); then it trims
+// the log of the entries before pos. That is safe for a node that joins
+// later: it restores the snapshot and follows after pos. A node still
+// following from before pos gets ErrTrimmed from Follow. The entry at
+// pos must be in the log.
+func (c *Cluster) SaveSnapshot(ctx context.Context, pos string, state []byte) error {
+	id, err := parseID(pos)
+	if err != nil {
+		return err
+	}
+	n, err := saveSnapshot.Run(ctx, c.rdb, []string{c.keys.snapshot, c.keys.log}, id.String(), state).Int()
+	if err != nil {
+		return c.wrap("saving a snapshot", err)
+	}
+	if n < 0 {
+		return fmt.Errorf("cluster: saving a snapshot after %s: no such entry in the log", pos)
+	}
+	return nil
+}
+
+// streamID is a position in a Redis stream: milliseconds-sequence.
+type streamID struct{ ms, seq uint64 }
+
+func parseID(s string) (streamID, error) {
+	ms, seq, ok := strings.Cut(s, "-")
+	a, err1 := strconv.ParseUint(ms, 10, 64)
+	b, err2 := strconv.ParseUint(seq, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return streamID{}, fmt.Errorf("cluster: %q is no position in the log (milliseconds-sequence)", s)
+	}
+	return streamID{a, b}, nil
+}
+
+func (id streamID) String() string {
+	return strconv.FormatUint(id.ms, 10) + "-" + strconv.FormatUint(id.seq, 10)
+}
+
+// after reports whether id is after o.
+func (id streamID) after(o streamID) bool {
+	return id.ms > o.ms || (id.ms == o.ms && id.seq > o.seq)
+}
