@@ -216,7 +216,10 @@ func (s *session) connEnded(l *link, err error) {
 		return
 	}
 	s.link = nil
-	keep := s.numbered && s.token != "" && grace > 0 && !l.endedForCause() && lostConnection(err) && !s.srv.isClosed()
+	// A connection that a resume ends hands the session on however its
+	// client answered the close (an echoed close frame, or none).
+	lost := lostConnection(err) || l.handedOn.Load()
+	keep := s.numbered && s.token != "" && grace > 0 && !l.endedForCause() && lost && !s.srv.isClosed()
 	if keep {
 		s.graceGen++
 		gen := s.graceGen
@@ -338,6 +341,7 @@ func (s *session) resume(p *protocol.ResumeParams) (any, *protocol.Error) {
 	if ol != nil {
 		// A close frame if the old network still carries one; the socket
 		// closed under it if not.
+		ol.handedOn.Store(true)
 		ol.close(websocket.CloseNormalClosure, "resumed on another connection", false)
 		select {
 		case <-ol.done:

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -35,6 +36,7 @@ type link struct {
 	closeCode int
 	closeText string
 	forCause  bool          // set with closing: the node ended the connection, no resume
+	handedOn  atomic.Bool   // a resume on another connection ends this one
 	done      chan struct{} // closed when the reader has finished with the connection
 	slow      prometheus.Counter
 }
