@@ -24,7 +24,7 @@ import (
 var _ interface {
 	NodeID() string
 	Append(ctx context.Context, entry []byte) error
-	Follow(ctx context.Context, after string, fn func(pos string, entry []byte)) error
+	Follow(ctx context.Context, after string, fn func(pos string, at time.Time, entry []byte)) error
 	Snapshot(ctx context.Context) (pos string, state []byte, err error)
 	SaveSnapshot(ctx context.Context, pos string, state []byte) error
 } = (*cluster.Cluster)(nil)
@@ -156,7 +156,7 @@ func (e *env) follow(c *cluster.Cluster, after string) *collector {
 	e.mu.Unlock()
 	go func() {
 		defer close(col.ended)
-		err := c.Follow(ctx, after, func(pos string, entry []byte) {
+		err := c.Follow(ctx, after, func(pos string, _ time.Time, entry []byte) {
 			col.mu.Lock()
 			col.pos = append(col.pos, pos)
 			col.entries = append(col.entries, string(entry))
@@ -309,7 +309,7 @@ func TestFollowFromPosition(t *testing.T) {
 		t.Errorf("after the last: %q", got)
 	}
 
-	if err := c.Follow(ctxT(t, time.Second), "soon", func(string, []byte) {}); err == nil || !strings.Contains(err.Error(), "soon") {
+	if err := c.Follow(ctxT(t, time.Second), "soon", func(string, time.Time, []byte) {}); err == nil || !strings.Contains(err.Error(), "soon") {
 		t.Errorf("Follow after a position that is none: %v", err)
 	}
 }
@@ -473,8 +473,8 @@ func TestSnapshot(t *testing.T) {
 		}
 		return ids
 	}
-	if got := ids(); !slices.Equal(got, pos[5:]) {
-		t.Fatalf("log after the snapshot: %q, want %q", got, pos[5:])
+	if got := ids(); !slices.Equal(got, pos) {
+		t.Fatalf("log after the first snapshot: %q, want it whole %q", got, pos)
 	}
 
 	// Older, or the same: ignored.
@@ -498,22 +498,26 @@ func TestSnapshot(t *testing.T) {
 	if got := e.follow(j, p).waitFor(t, 4, 5*time.Second); !slices.Equal(got, []string{"6", "7", "8", "9"}) {
 		t.Errorf("after the snapshot: %q", got)
 	}
-	// One from the first entry, or from before pos, would miss entries.
-	for _, after := range []string{"", pos[2]} {
-		err := j.Follow(ctx, after, func(string, []byte) { t.Error("an entry from a trimmed log") })
-		if !errors.Is(err, cluster.ErrTrimmed) {
-			t.Errorf("Follow after %q of a trimmed log: %v", after, err)
-		}
-	}
-
-	// A newer one replaces it; the state is kept whole.
+	// A newer one replaces it; the state is kept whole; the log keeps the
+	// entries from the previous snapshot on, for nodes that lag.
 	big := bytes.Repeat([]byte("s"), 3<<20)
 	if err := j.SaveSnapshot(ctx, pos[9], big); err != nil {
 		t.Fatal(err)
 	}
 	check(pos[9], string(big))
-	if got := ids(); !slices.Equal(got, pos[9:]) {
-		t.Fatalf("log after the second snapshot: %q", got)
+	if got := ids(); !slices.Equal(got, pos[5:]) {
+		t.Fatalf("log after the second snapshot: %q, want %q", got, pos[5:])
+	}
+	// One from the first entry, or from before what is kept, would miss
+	// entries; one just behind the previous snapshot goes on.
+	for _, after := range []string{"", pos[2]} {
+		err := j.Follow(ctx, after, func(string, time.Time, []byte) { t.Error("an entry from a trimmed log") })
+		if !errors.Is(err, cluster.ErrTrimmed) {
+			t.Errorf("Follow after %q of a trimmed log: %v", after, err)
+		}
+	}
+	if got := e.follow(j, pos[4]).waitFor(t, 5, 5*time.Second); !slices.Equal(got, []string{"5", "6", "7", "8", "9"}) {
+		t.Errorf("a follower one interval behind: %q", got)
 	}
 	// The first follower had read everything: it goes on.
 	appendRetry(t, c, "10")

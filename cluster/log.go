@@ -28,8 +28,18 @@ const (
 // ErrTrimmed is the error Follow returns when entries after the
 // position it was to go on from are no longer in the log: a snapshot
 // that includes them was saved since, and the log trimmed. The follower
-// restores Snapshot and follows after its position.
-var ErrTrimmed = errors.New("cluster: the log was trimmed past this position; restore the snapshot")
+// restores Snapshot and follows after its position. It has a method
+// LogTrimmed, by which signaling tells it from other errors.
+var ErrTrimmed error = trimmedError{}
+
+type trimmedError struct{}
+
+func (trimmedError) Error() string {
+	return "cluster: the log was trimmed past this position; restore the snapshot"
+}
+
+// LogTrimmed marks the error as ErrTrimmed.
+func (trimmedError) LogTrimmed() {}
 
 // Append adds entry at the end of the log. Entries over MaxEntry are
 // refused.
@@ -46,7 +56,8 @@ func (c *Cluster) Append(ctx context.Context, entry []byte) error {
 
 // Follow calls fn, on the calling goroutine, with every entry after
 // position after ("" = from the log's first entry), in order, with the
-// entry's position, until ctx ends; then it returns ctx.Err(), within
+// entry's position and the time Redis took it (the milliseconds of its
+// stream ID, on Redis's clock), until ctx ends; then it returns ctx.Err(), within
 // about a second (a read waits up to that long for new entries).
 //
 // An error from Redis does not end it: Follow logs it, waits (100 ms,
@@ -62,7 +73,7 @@ func (c *Cluster) Append(ctx context.Context, entry []byte) error {
 // position below its own, it logs it and reads the new log from its
 // first entry: it goes on with the entries appended since, and the
 // shared state of before the restart is only in the nodes' copies.
-func (c *Cluster) Follow(ctx context.Context, after string, fn func(pos string, entry []byte)) error {
+func (c *Cluster) Follow(ctx context.Context, after string, fn func(pos string, at time.Time, entry []byte)) error {
 	var f follower
 	if after != "" {
 		var err error
@@ -115,7 +126,7 @@ type follower struct {
 
 // followStep reads one page after f.last and delivers it, or, with
 // nothing to read, waits up to one BLOCK for an entry.
-func (c *Cluster) followStep(ctx context.Context, f *follower, fn func(pos string, entry []byte)) error {
+func (c *Cluster) followStep(ctx context.Context, f *follower, fn func(pos string, at time.Time, entry []byte)) error {
 	page, info, err := c.readPage(ctx, f.last)
 	if err != nil {
 		return err
@@ -147,7 +158,7 @@ func (c *Cluster) followStep(ctx context.Context, f *follower, fn func(pos strin
 				f.last = id
 				continue
 			}
-			fn(m.ID, []byte(e))
+			fn(m.ID, time.UnixMilli(int64(id.ms)), []byte(e))
 			f.last = id
 		}
 		return nil
@@ -271,7 +282,9 @@ func (c *Cluster) Snapshot(ctx context.Context) (pos string, state []byte, err e
 }
 
 // saveSnapshot stores a snapshot if its position is newer than the
-// stored one's and is an entry of the log, then trims the log before it.
+// stored one's and is an entry of the log, then trims the log before the
+// previous snapshot's position: the entries between the two stay for a
+// node that lags behind the one saving.
 // The snapshot's field trimmed is the last entry trimmed: a follower
 // before it has lost entries. (XTRIM leaves XINFO's max-deleted-entry-id
 // as it was: only XDEL sets it.) It returns 1 when saved, 0 when not
@@ -290,24 +303,28 @@ local cur = redis.call('HGET', KEYS[1], 'pos')
 if cur and not older(cur, ARGV[1]) then return 0 end
 if #redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1]) == 0 then return -1 end
 redis.call('HSET', KEYS[1], 'pos', ARGV[1], 'state', ARGV[2])
-local prev = redis.call('XREVRANGE', KEYS[2], '(' .. ARGV[1], '-', 'COUNT', 1)
-if #prev > 0 then
-  local t = redis.call('HGET', KEYS[1], 'trimmed')
-  if not t or older(t, prev[1][1]) then
-    redis.call('HSET', KEYS[1], 'trimmed', prev[1][1])
+if cur then
+  local prev = redis.call('XREVRANGE', KEYS[2], '(' .. cur, '-', 'COUNT', 1)
+  if #prev > 0 then
+    local t = redis.call('HGET', KEYS[1], 'trimmed')
+    if not t or older(t, prev[1][1]) then
+      redis.call('HSET', KEYS[1], 'trimmed', prev[1][1])
+    end
   end
+  redis.call('XTRIM', KEYS[2], 'MINID', cur)
 end
-redis.call('XTRIM', KEYS[2], 'MINID', ARGV[1])
 return 1
 `)
 
 // SaveSnapshot stores state as the shared state after the entry at pos,
 // in one key with pos, if pos is newer than the stored snapshot's (an
 // older one is ignored: another node saved a newer one); then it trims
-// the log of the entries before pos. That is safe for a node that joins
-// later: it restores the snapshot and follows after pos. A node still
-// following from before pos gets ErrTrimmed from Follow. The entry at
-// pos must be in the log.
+// the log of the entries before the previous snapshot's pos. A node that
+// joins later restores the snapshot and follows after pos; one that lags
+// behind pos (the node that saved is ahead of the others by the entries
+// they have not applied yet) keeps following, unless it is a whole
+// snapshot's interval behind: then it gets ErrTrimmed from Follow. The
+// entry at pos must be in the log.
 func (c *Cluster) SaveSnapshot(ctx context.Context, pos string, state []byte) error {
 	id, err := parseID(pos)
 	if err != nil {

@@ -335,6 +335,77 @@ func TestClusterNodeDown(t *testing.T) {
 	agree(t, nodes)
 }
 
+// A node that lags a whole snapshot's interval behind finds its place in
+// the log trimmed away: its sessions end with lineOff 207, it starts again
+// from the newest snapshot, and its copy agrees with the others' again.
+func TestClusterNodeBehind(t *testing.T) {
+	l := newMemLog()
+	nodes := startNodes(t, l, 3, func(c *Config) { c.SnapshotEvery = 5 })
+	alice, bob := login(t, nodes[0], "alice"), login(t, nodes[1], "bob")
+	lag := login(t, nodes[2], "lag")
+	alice.ok(protocol.MethodStartUserStatusNotify, nil, nil)
+	resume := nodes[2].srv.repl.c.(*memNode).pause()
+	for i := range 30 {
+		c := alice
+		if i%2 == 1 {
+			c = bob
+		}
+		c.ok(protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: i % 2}, nil)
+	}
+	resume()
+	var off protocol.LineOff
+	lag.expectEvent(protocol.EventLineOff, &off)
+	if off.SdkEr != protocol.ConnectionLost {
+		t.Fatalf("lineOff %+v, want 207", off)
+	}
+	lag.waitClosed()
+	deadline := time.Now().Add(waitFor)
+	for statusOf(userStatus(t, alice), "lag").UserStatus != protocol.UserOffline {
+		if time.Now().After(deadline) {
+			t.Fatal("the lagging node's user is still online")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	agree(t, nodes)
+	// The node serves again.
+	again := login(t, nodes[2], "lag")
+	carol := login(t, nodes[1], "carol")
+	again.ok(protocol.MethodCall, protocol.CallParams{CallID: "c1", CalledUserID: "carol"}, nil)
+	carol.expectEvent(protocol.EventNotifyCallIn, nil)
+}
+
+// A change the log took after its user was told 8 (Redis hung, then ran
+// the write) is void on every node; a node's own changes, which nobody
+// waits for, still count.
+func TestClusterLateChangeVoid(t *testing.T) {
+	l := newMemLog()
+	nodes := startNodes(t, l, 2, nil)
+	alice, bob := login(t, nodes[0], "alice"), login(t, nodes[1], "bob")
+	bob.ok(protocol.MethodStartUserStatusNotify, nil, nil)
+	l.late.Store(int64(voidAfter + 100*time.Millisecond))
+	alice.fails(protocol.ServerException, protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: 1})
+	bob.noEvent()
+	agree(t, nodes)
+	for _, n := range nodes {
+		a := n.srv.apps["acme"]
+		a.mu.Lock()
+		dnd := a.users["alice"].dnd
+		a.mu.Unlock()
+		if dnd != 0 {
+			t.Fatalf("node %s applied a void change: DND %d", n.id(), dnd)
+		}
+	}
+	// alice's connection ends: her logoff is the node's, and counts.
+	_ = alice.conn.Close()
+	var st protocol.NotifyUserStatus
+	bob.expectEvent(protocol.EventNotifyUserStatus, &st)
+	if st.UserStatus.UserID != "alice" || st.UserStatus.UserStatus != protocol.UserOffline {
+		t.Fatalf("after alice left: %+v", st)
+	}
+	l.late.Store(0)
+	agree(t, nodes)
+}
+
 // With the log unreachable, a change is refused with 8 and changes
 // nothing; reads of the node's copy still answer.
 func TestClusterLogDown(t *testing.T) {
@@ -358,6 +429,59 @@ func TestClusterLogDown(t *testing.T) {
 func TestClusterCopiesAgree(t *testing.T) {
 	l := newMemLog()
 	nodes := startNodes(t, l, 3, func(c *Config) { c.Limits.CallTimeout = 300 * time.Millisecond })
+	randomWorkload(t, nodes, 300)
+	late := startNodes(t, l, 1, nil)
+	agree(t, append(nodes, late...))
+}
+
+// The same with a snapshot every few entries: a node that joins restores
+// the newest and applies only the log after it, and ends with the same
+// copy, down to the bytes of its own next snapshot.
+func TestClusterSnapshot(t *testing.T) {
+	l := newMemLog()
+	short := func(c *Config) {
+		c.Limits.CallTimeout = 300 * time.Millisecond
+		c.SnapshotEvery = 7
+	}
+	nodes := startNodes(t, l, 3, short)
+	randomWorkload(t, nodes, 300)
+	l.mu.Lock()
+	snaps, total := l.snaps, len(l.entries)
+	l.mu.Unlock()
+	if snaps < 5 {
+		t.Fatalf("%d snapshots saved over %d entries, one every 7 wanted", snaps, total)
+	}
+	late := startNodes(t, l, 1, short)
+	from, _ := late[0].srv.repl.c.(*memNode).from.Load().(string)
+	if from == "" {
+		t.Fatal("the late node read the log from its start, not after the snapshot")
+	}
+	all := append(nodes, late...)
+	agree(t, all)
+	// The entries counted can lag the state by the entry being applied.
+	deadline := time.Now().Add(waitFor)
+	for i := 1; i < len(all); {
+		want, got := string(nodes[0].srv.snapshot()), string(all[i].srv.snapshot())
+		switch {
+		case got == want:
+			i++
+		case time.Now().After(deadline):
+			t.Fatalf("node %s's snapshot differs:\n%s\n---\n%s", all[i].id(), got, want)
+		default:
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// What the late node restored serves: a user on it calls one on
+	// another node.
+	a, b := login(t, late[0], "z1"), login(t, nodes[1], "z2")
+	a.ok(protocol.MethodCall, protocol.CallParams{CallID: "zc", CalledUserID: "z2"}, nil)
+	b.expectEvent(protocol.EventNotifyCallIn, nil)
+}
+
+// randomWorkload sends steps random requests from six users spread over
+// nodes, then waits for ringing calls to time out and the copies to agree.
+func randomWorkload(t *testing.T, nodes []*testNode, steps int) {
+	t.Helper()
 	rng := rand.New(rand.NewSource(1))
 	users := []string{"u0", "u1", "u2", "u3", "u4", "u5"}
 	clients := map[string]*wsClient{}
@@ -368,7 +492,7 @@ func TestClusterCopiesAgree(t *testing.T) {
 	var mo protocol.MeetObjResult
 	clients["u0"].ok(protocol.MethodCreateMeeting, protocol.CreateMeetingParams{MeetSubject: "m"}, &mo)
 	meet = mo.MeetObj.ID
-	for step := 0; step < 300; step++ {
+	for step := 0; step < steps; step++ {
 		u := users[rng.Intn(len(users))]
 		peer := users[rng.Intn(len(users))]
 		c := clients[u]
@@ -402,8 +526,6 @@ func TestClusterCopiesAgree(t *testing.T) {
 	}
 	time.Sleep(400 * time.Millisecond) // ringing calls time out
 	agree(t, nodes)
-	late := startNodes(t, l, 1, nil)
-	agree(t, append(nodes, late...))
 }
 
 // rpcAsync sends a request and does not wait for its answer.

@@ -69,10 +69,13 @@ type Config struct {
 	Media Media
 	// Cluster joins the node to others sharing the same log (replica.go);
 	// nil: the node is on its own and keeps its state in Store.
-	Cluster    Cluster
-	Store      *Store
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer
+	Cluster Cluster
+	// SnapshotEvery is how many entries of the cluster's log a snapshot
+	// of the state is saved after (0: DefaultSnapshotEvery).
+	SnapshotEvery int
+	Store         *Store
+	Logger        *slog.Logger
+	Registerer    prometheus.Registerer
 }
 
 // DefaultLimits are the limits used where Config.Limits leaves a zero.

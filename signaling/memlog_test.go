@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,7 +21,20 @@ type memLog struct {
 	entries [][]byte
 	grew    chan struct{} // closed and replaced at every append
 	down    atomic.Bool   // Append fails, as with Redis unreachable
+	snapPos int           // the entries the snapshot includes
+	snap    []byte
+	snaps   int // snapshots saved
+	trimmed int // entries dropped from the front, as the Redis log trims
+	times   []time.Time
+	late    atomic.Int64 // nanoseconds added to the time the log takes an entry at
 }
+
+// errMemTrimmed is what the Redis log's Follow returns for a position
+// trimmed away.
+type errMemTrimmed struct{}
+
+func (errMemTrimmed) Error() string { return "memlog: trimmed" }
+func (errMemTrimmed) LogTrimmed()   {}
 
 func newMemLog() *memLog { return &memLog{grew: make(chan struct{})} }
 
@@ -32,8 +46,18 @@ func (l *memLog) node() *memNode {
 }
 
 type memNode struct {
-	log *memLog
-	id  string
+	log    *memLog
+	id     string
+	from   atomic.Value // the position its Follow began after
+	paused atomic.Pointer[chan struct{}]
+}
+
+// pause stops the node's Follow before its next entry until the returned
+// func is called: the node lags, as one on a stalled machine.
+func (n *memNode) pause() (resume func()) {
+	ch := make(chan struct{})
+	n.paused.Store(&ch)
+	return func() { n.paused.Store(nil); close(ch) }
 }
 
 func (n *memNode) NodeID() string { return n.id }
@@ -45,22 +69,46 @@ func (n *memNode) Append(ctx context.Context, entry []byte) error {
 	}
 	l.mu.Lock()
 	l.entries = append(l.entries, append([]byte(nil), entry...))
+	l.times = append(l.times, time.Now().Add(time.Duration(l.late.Load())))
 	close(l.grew)
 	l.grew = make(chan struct{})
 	l.mu.Unlock()
 	return nil
 }
 
-func (n *memNode) Follow(ctx context.Context, fn func(entry []byte)) error {
+// A position is the number of entries up to and including it.
+func (n *memNode) Follow(ctx context.Context, after string, fn func(pos string, at time.Time, entry []byte)) error {
 	l := n.log
-	for i := 0; ; {
+	n.from.Store(after)
+	i := 0
+	if after != "" {
+		var err error
+		if i, err = strconv.Atoi(after); err != nil {
+			return err
+		}
+	}
+	for {
+		if p := n.paused.Load(); p != nil {
+			select {
+			case <-*p:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 		l.mu.Lock()
-		next := l.entries[i:]
+		if i < l.trimmed {
+			l.mu.Unlock()
+			return errMemTrimmed{}
+		}
+		next, times := l.entries[i:], l.times[i:]
 		grew := l.grew
 		l.mu.Unlock()
-		for _, e := range next {
-			fn(e)
+		for k, e := range next {
+			if n.paused.Load() != nil {
+				break
+			}
 			i++
+			fn(strconv.Itoa(i), times[k], e)
 		}
 		if len(next) > 0 {
 			continue
@@ -71,6 +119,33 @@ func (n *memNode) Follow(ctx context.Context, fn func(entry []byte)) error {
 		case <-grew:
 		}
 	}
+}
+
+func (n *memNode) Snapshot(ctx context.Context) (string, []byte, error) {
+	l := n.log
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.snap == nil {
+		return "", nil, nil
+	}
+	return strconv.Itoa(l.snapPos), l.snap, nil
+}
+
+func (n *memNode) SaveSnapshot(ctx context.Context, pos string, state []byte) error {
+	l := n.log
+	i, err := strconv.Atoi(pos)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if i > l.snapPos {
+		// The log keeps the entries from the previous snapshot on.
+		l.trimmed = l.snapPos
+		l.snapPos, l.snap = i, state
+		l.snaps++
+	}
+	return nil
 }
 
 // clusterOfOneEnv, set, runs every test's node as a cluster of one on a

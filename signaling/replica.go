@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,9 +30,20 @@ type Cluster interface {
 	NodeID() string
 	// Append adds an entry at the end of the log.
 	Append(ctx context.Context, entry []byte) error
-	// Follow calls fn with every entry of the log in order, from the
-	// first, on one goroutine, until ctx ends.
-	Follow(ctx context.Context, fn func(entry []byte)) error
+	// Follow calls fn with every entry of the log after position after
+	// ("": from the first), in order, with its position, on one
+	// goroutine, until ctx ends; at is when the log took the entry, on
+	// the log's clock. If entries after after are gone (the log was
+	// trimmed after a snapshot), it returns an error with a method
+	// LogTrimmed().
+	Follow(ctx context.Context, after string, fn func(pos string, at time.Time, entry []byte)) error
+	// Snapshot returns the newest saved snapshot and the position of the
+	// last entry it includes; "", nil, nil when there is none.
+	Snapshot(ctx context.Context) (pos string, state []byte, err error)
+	// SaveSnapshot keeps state as the state after the entry at pos, if
+	// pos is newer than the saved one's; the log before pos may then be
+	// dropped, as a node that joins starts from the snapshot.
+	SaveSnapshot(ctx context.Context, pos string, state []byte) error
 }
 
 // change is one entry of the log: a change of app App's shared state, made
@@ -45,6 +57,10 @@ type change struct {
 	Sess uint64          `json:"s,omitempty"`
 	Ref  uint64          `json:"r,omitempty"` // the origin's waiter
 	At   int64           `json:"t"`           // Unix milliseconds on the origin's clock
+	// Void, for a change a user waits for, is when its origin stops
+	// waiting for the log to take it (Unix milliseconds): one the log
+	// took later is void on every node, as its user was told 8.
+	Void int64           `json:"v,omitempty"`
 	P    json.RawMessage `json:"p,omitempty"`
 }
 
@@ -111,6 +127,12 @@ type replication struct {
 	waiters map[uint64]*waiter
 	cancel  context.CancelFunc
 	done    chan struct{}
+
+	// On the goroutine that follows the log.
+	pos       string        // the last entry applied
+	entries   atomic.Uint64 // entries applied since the log began (snapshots carry it)
+	snapEvery uint64
+	saving    atomic.Bool // a snapshot is being saved
 }
 
 type waiter struct {
@@ -126,6 +148,17 @@ type result struct {
 // applyTimeout bounds how long a request waits for its change to come
 // back through the log.
 const applyTimeout = 5 * time.Second
+
+// A request's change that the log has not taken within appendTimeout is
+// refused with 8. A write that timed out may still reach the log (Redis
+// hung, and ran it once it went on), so every node voids a change the
+// log took more than voidAfter after it was made: the margin between the
+// two is what the log's clock may be behind the node's (docs/architecture.md,
+// "Several nodes").
+const (
+	appendTimeout = 2 * time.Second
+	voidAfter     = 1500 * time.Millisecond
+)
 
 // exec makes a change of a's shared state on behalf of session s (nil
 // for the node itself) and returns what its applier returned. With one
@@ -190,6 +223,9 @@ func (r *replication) send(a *app, s *session, kind string, user protocol.UserID
 		}
 		ch.P = b
 	}
+	if wait {
+		ch.Void = ch.At + voidAfter.Milliseconds()
+	}
 	var w *waiter
 	if wait || s != nil {
 		ch.Ref = r.refs.Add(1)
@@ -202,7 +238,7 @@ func (r *replication) send(a *app, s *session, kind string, user protocol.UserID
 		r.mu.Unlock()
 	}
 	entry, _ := json.Marshal(ch)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
 	err := r.c.Append(ctx, entry)
 	cancel()
 	if err != nil {
@@ -236,9 +272,22 @@ func (srv *Server) follow(ctx context.Context) {
 	r := srv.repl
 	defer close(r.done)
 	for ctx.Err() == nil {
-		err := r.c.Follow(ctx, srv.applyEntry)
+		err := r.c.Follow(ctx, r.pos, func(pos string, at time.Time, entry []byte) {
+			origin := srv.applyEntry(entry, at)
+			r.pos = pos
+			if r.entries.Add(1)%r.snapEvery == 0 && origin == r.node {
+				srv.saveSnapshot(ctx)
+			}
+		})
 		if ctx.Err() != nil {
 			return
+		}
+		var trimmed interface{ LogTrimmed() }
+		if errors.As(err, &trimmed) {
+			srv.log.Error("cluster: this node fell a snapshot's interval behind the log; its sessions end, and it starts again from the newest snapshot", "pos", r.pos)
+			if err = srv.resync(ctx); err == nil {
+				continue
+			}
 		}
 		srv.log.Error("cluster: following the log", "err", err)
 		select {
@@ -248,13 +297,14 @@ func (srv *Server) follow(ctx context.Context) {
 	}
 }
 
-// applyEntry applies one entry of the log.
-func (srv *Server) applyEntry(entry []byte) {
+// applyEntry applies one entry of the log, taken by the log at at, and
+// returns the node that made it.
+func (srv *Server) applyEntry(entry []byte, at time.Time) string {
 	r := srv.repl
 	var ch change
 	if err := json.Unmarshal(entry, &ch); err != nil {
 		srv.log.Error("cluster: an entry of the log is not a change", "err", err)
-		return
+		return ""
 	}
 	local := ch.Node == r.node
 	var w *waiter
@@ -264,10 +314,81 @@ func (srv *Server) applyEntry(entry []byte) {
 		delete(r.waiters, ch.Ref)
 		r.mu.Unlock()
 	}
-	res, e := srv.applyChange(&ch, local, w)
+	var res any
+	var e *protocol.Error
+	if ch.Void != 0 && at.UnixMilli() > ch.Void {
+		// The same test on every node, of two times the entry carries.
+		srv.log.Warn("cluster: a change the log took too late is void", "kind", ch.Kind, "late", at.Sub(time.UnixMilli(ch.Void)))
+		e = errClusterDown()
+	} else {
+		res, e = srv.applyChange(&ch, local, w)
+	}
 	if w != nil && w.done != nil {
 		w.done <- result{res, e}
 	}
+	return ch.Node
+}
+
+// resync starts the node's copy again from the newest snapshot, for a
+// node whose place in the log is gone. Its sessions end first (their
+// logoffs are in the log after the snapshot, fenced as any): what the
+// node told them may disagree with the copy it now takes.
+func (srv *Server) resync(ctx context.Context) error {
+	r := srv.repl
+	for _, a := range srv.apps {
+		a.mu.Lock()
+		var mine []*session
+		for _, u := range a.users {
+			if localSession(u.sess) {
+				mine = append(mine, u.sess)
+			}
+		}
+		a.mu.Unlock()
+		lineOff := encodeEvent(protocol.EventLineOff, protocol.LineOff{SdkEr: protocol.ConnectionLost})
+		for _, s := range mine {
+			s.send(lineOff)
+			s.finish(protocol.ConnectionLost)
+		}
+		a.stopTimers()
+	}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	pos, state, err := r.c.Snapshot(sctx)
+	if err != nil {
+		return fmt.Errorf("reading the snapshot: %w", err)
+	}
+	if state == nil {
+		return errors.New("the log was trimmed, and there is no snapshot")
+	}
+	n, err := srv.restore(state)
+	if err != nil {
+		return err
+	}
+	r.pos = pos
+	r.entries.Store(n)
+	return nil
+}
+
+// saveSnapshot saves the state as of the entry just applied. One node
+// takes each snapshot: the one that made the entry that reached the
+// count, so that the nodes need not agree on who does. A snapshot still
+// being saved makes this one wait for the next count.
+func (srv *Server) saveSnapshot(ctx context.Context) {
+	r := srv.repl
+	if !r.saving.CompareAndSwap(false, true) {
+		return
+	}
+	pos, state := r.pos, srv.snapshot()
+	go func() {
+		defer r.saving.Store(false)
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := r.c.SaveSnapshot(ctx, pos, state); err != nil {
+			srv.log.Warn("cluster: saving a snapshot", "pos", pos, "err", err)
+			return
+		}
+		srv.log.Debug("cluster: snapshot saved", "pos", pos, "bytes", len(state))
+	}()
 }
 
 func (srv *Server) applyChange(ch *change, local bool, w *waiter) (res any, e *protocol.Error) {
@@ -313,11 +434,29 @@ func (u *user) heldBy(node string, sess uint64) bool {
 // startCluster joins the log: it applies what is there and goes on
 // following it. New waits until the node has caught up, so that it
 // serves nobody with an old copy of the state.
-func (srv *Server) startCluster(c Cluster) error {
-	r := &replication{c: c, node: c.NodeID(), waiters: map[uint64]*waiter{}, done: make(chan struct{})}
+func (srv *Server) startCluster(c Cluster, snapEvery int) error {
+	r := &replication{c: c, node: c.NodeID(), waiters: map[uint64]*waiter{}, done: make(chan struct{}),
+		snapEvery: uint64(cmp.Or(snapEvery, DefaultSnapshotEvery))}
 	srv.repl = r
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
+	// The newest snapshot, if there is one, then the log after it.
+	sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
+	pos, state, err := c.Snapshot(sctx)
+	scancel()
+	if err != nil {
+		cancel()
+		return fmt.Errorf("signaling: reading the cluster's snapshot: %w", err)
+	}
+	if state != nil {
+		n, err := srv.restore(state)
+		if err != nil {
+			cancel()
+			return err
+		}
+		r.entries.Store(n)
+		r.pos = pos
+	}
 	// Catching up: a marker appended now is applied after everything
 	// that came before it.
 	marker := make(chan struct{})
@@ -345,6 +484,10 @@ func (srv *Server) stopCluster() {
 		<-r.done
 	}
 }
+
+// DefaultSnapshotEvery is how many entries of the log a snapshot is
+// taken after, where Config.SnapshotEvery is zero.
+const DefaultSnapshotEvery = 10000
 
 const changeCaughtUp = "caughtUp"
 

@@ -94,7 +94,7 @@ func New(cfg Config) (*Server, error) {
 		srv.apps[ac.ID] = a
 	}
 	if cfg.Cluster != nil {
-		if err := srv.startCluster(cfg.Cluster); err != nil {
+		if err := srv.startCluster(cfg.Cluster, cfg.SnapshotEvery); err != nil {
 			return nil, err
 		}
 	}
