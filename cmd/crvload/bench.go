@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -154,4 +155,98 @@ func baselineCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	return loadgen.ServeBaseline(ctx, *addr, stderr)
+}
+
+func benchClusterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs := flag.NewFlagSet("crvload bench cluster", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := addCommon(fs)
+	nodeBin := fs.String("node-bin", "", "node binary (default: go build ./cmd/node)")
+	b := loadgen.ClusterBench{}
+	fs.StringVar(&b.RedisBin, "redis-bin", "", "redis-server binary (default: the one on PATH)")
+	fs.IntVar(&b.Nodes, "nodes", 3, "node processes in the cluster")
+	fs.IntVar(&b.Calls, "calls", 1000, "call setups measured in each call row")
+	fs.IntVar(&b.Pairs, "pairs", 4, "pairs calling at once")
+	fs.IntVar(&b.Watchers, "watchers", 1000, "users watching the DND changes (startUserStatusNotify), spread evenly over the nodes")
+	fs.IntVar(&b.Changes, "changes", 100, "DND changes, each after every watcher heard the previous one")
+	fs.DurationVar(&b.ChangeTimeout, "change-timeout", 5*time.Second, "how long a change may take to reach every watcher before the next one")
+	fs.IntVar(&b.Concurrency, "concurrency", 32, "watchers logging in at once")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	b.Progress = progressf(stderr)
+	return c.withNode(ctx, *nodeBin, b.Progress, func(bin string) error {
+		b.NodeBin = bin
+		res, err := loadgen.RunClusterBench(ctx, b)
+		if len(res.Calls) == 0 && len(res.Presence) == 0 {
+			return err
+		}
+		if c.json {
+			err = errors.Join(err, writeJSON(stdout, struct {
+				Config  loadgen.ClusterBench  `json:"config"`
+				Results loadgen.ClusterResult `json:"results"`
+			}{b, res}))
+		} else {
+			err = errors.Join(err, printCluster(stdout, b, res))
+		}
+		if msg := res.Failed(); msg != "" && err == nil {
+			err = fmt.Errorf("%w: %s", errFailures, msg)
+		}
+		return err
+	})
+}
+
+func printCluster(w io.Writer, b loadgen.ClusterBench, res loadgen.ClusterResult) error {
+	fmt.Fprintf(w, "crvload bench cluster: node processes without media; the cluster is %d nodes on one redis-server; loopback\n", b.Nodes)
+	fmt.Fprintf(w, "call setup: %d calls by %d pairs at once; fan-out: %d watchers, %d DND changes one at a time\n\n", b.Calls, b.Pairs, b.Watchers, b.Changes)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "call setup\tnodes\tp50\tp99\tmax\tfailed\tnode CPU s\tredis CPU s\tnode RSS\t")
+	for _, r := range res.Calls {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%.2f\t%s\t\n", r.Setup, r.Nodes, msn(r.CallSetup, r.CallSetup.P50),
+			msn(r.CallSetup, r.CallSetup.P99), msn(r.CallSetup, r.CallSetup.Max), r.CallsFailed,
+			cpuList(r.Procs.NodeCPUSeconds), r.Procs.RedisCPUSeconds, rssList(r.Procs.NodeRSSBytes))
+	}
+	if len(res.Calls) > 0 {
+		one := res.Calls[0].CallSetup
+		for _, r := range res.Calls[1:] {
+			fmt.Fprintf(tw, "%s / %s\t\t%s\t%s\t\t\t\t\t\t\n", r.Setup, res.Calls[0].Setup,
+				ratio(float64(r.CallSetup.P50), float64(one.P50)), ratio(float64(r.CallSetup.P99), float64(one.P99)))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "DND fan-out\tnodes\tlast p50\tlast p99\tlast max\tfirst p50\tduplicates\tmissed\tlate\tnode CPU s\tredis CPU s\tnode RSS\t")
+	for _, r := range res.Presence {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%.2f\t%s\t\n", r.Setup, r.Nodes, msn(r.FanOut, r.FanOut.P50),
+			msn(r.FanOut, r.FanOut.P99), msn(r.FanOut, r.FanOut.Max), msn(r.First, r.First.P50), r.Duplicates, r.Missed, r.TimedOut,
+			cpuList(r.Procs.NodeCPUSeconds), r.Procs.RedisCPUSeconds, rssList(r.Procs.NodeRSSBytes))
+	}
+	if len(res.Presence) == 2 {
+		one, clu := res.Presence[0], res.Presence[1]
+		fmt.Fprintf(tw, "%s / %s\t\t%s\t%s\t\t%s\t\t\t\t\t\t\t\n", clu.Setup, one.Setup,
+			ratio(float64(clu.FanOut.P50), float64(one.FanOut.P50)), ratio(float64(clu.FanOut.P99), float64(one.FanOut.P99)),
+			ratio(float64(clu.First.P50), float64(one.First.P50)))
+	}
+	return tw.Flush()
+}
+
+// cpuList prints CPU seconds per node, "0.51+0.48+0.50".
+func cpuList(s []float64) string {
+	var parts []string
+	for _, v := range s {
+		parts = append(parts, strconv.FormatFloat(v, 'f', 2, 64))
+	}
+	return strings.Join(parts, "+")
+}
+
+// rssList prints RSS per node in MiB, "41/40/40 MiB".
+func rssList(s []int64) string {
+	var parts []string
+	for _, v := range s {
+		parts = append(parts, strconv.FormatInt(v>>20, 10))
+	}
+	return strings.Join(parts, "/") + " MiB"
 }

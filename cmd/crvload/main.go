@@ -4,6 +4,7 @@
 //	crvload bench sfu [flags]    crvnode's SFU against a minimal pion forwarder, each in its own process
 //	crvload bench signaling      call setup with 1,000 and 10,000 idle sessions; memory per session
 //	crvload bench transfer       relayed file transfer against a direct data channel
+//	crvload bench cluster        call setup and presence fan-out on 3 nodes sharing one Redis, against one node
 //	crvload soak [flags]         the node's features at random for a long time; goroutines, files and RSS back to idle
 //	crvload overload [flags]     a probe user's latency while others flood connections, requests and never read
 //	crvload idle [flags]         the node's memory, goroutines and files per idle logged-in browser session
@@ -61,7 +62,7 @@ func realMain(args []string) int {
 var errFailures = errors.New("some users failed")
 
 // errUsage is a command line crvload does not understand.
-var errUsage = errors.New("usage: crvload [run|bench sfu|bench signaling|bench transfer|soak|overload|idle|baseline-server] [flags]")
+var errUsage = errors.New("usage: crvload [run|bench sfu|bench signaling|bench transfer|bench cluster|soak|overload|idle|baseline-server] [flags]")
 
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || len(args[0]) > 0 && args[0][0] == '-' {
@@ -89,6 +90,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return benchSignalingCmd(ctx, args[2:], stdout, stderr)
 		case "transfer":
 			return benchTransferCmd(ctx, args[2:], stdout, stderr)
+		case "cluster":
+			return benchClusterCmd(ctx, args[2:], stdout, stderr)
 		}
 	case "help", "-h", "--help":
 		fmt.Fprintln(stderr, errUsage)
