@@ -31,6 +31,22 @@ type FileConfig struct {
 	PublicURL string `yaml:"publicURL"`
 	// TURN tunes the embedded TURN server (its address is the -turn flag).
 	TURN TURNConfig `yaml:"turn"`
+	// Redis joins the node to the others using the same Redis: they serve
+	// one service (docs/architecture.md, "Several nodes"). Empty Addr: the
+	// node is on its own.
+	Redis RedisConfig `yaml:"redis"`
+}
+
+// RedisConfig is the redis: section of the configuration file, or the
+// -redis URL (redis://[:password@]host:port[/db], rediss:// for TLS).
+type RedisConfig struct {
+	Addr     string `yaml:"addr"` // host:port
+	Password string `yaml:"password"`
+	DB       int    `yaml:"db"`
+	TLS      bool   `yaml:"tls"`
+	// Prefix starts every key crvnode uses ("crv:" if empty): services
+	// sharing one Redis need one each.
+	Prefix string `yaml:"prefix"`
 }
 
 // TURNConfig is the turn: section of the configuration file.

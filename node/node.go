@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/crvnode/crvnode/cluster"
 	"github.com/crvnode/crvnode/protocol"
 	"github.com/crvnode/crvnode/sfu"
 	"github.com/crvnode/crvnode/signaling"
@@ -45,6 +46,7 @@ type Node struct {
 	log       *slog.Logger
 	store     *signaling.Store
 	signaling *signaling.Server
+	cluster   *cluster.Cluster // nil on its own
 	sfu       *sfu.SFU
 	turn      *turnSide
 	stopSweep context.CancelFunc // ends the relay's sweep of stalled transfers
@@ -95,6 +97,37 @@ func Start(cfg Config) (*Node, error) {
 		closeAll(media, nil, store)
 		return nil, err
 	}
+	// Listening comes before joining a cluster, so that the node can say
+	// where it is; it serves nobody until signaling has caught up.
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		closeAll(media, turn, store)
+		return nil, fmt.Errorf("node: listen %s: %w", cfg.HTTPAddr, err)
+	}
+	var clu *cluster.Cluster
+	var sigCluster signaling.Cluster // a nil *cluster.Cluster must not become a non-nil interface
+	nodeDown := func(id string) error {
+		sig := wakeUp.Load()
+		if sig == nil {
+			return errors.New("node: not started yet")
+		}
+		return sig.NodeDown(id)
+	}
+	if rc := cfg.File.Redis; rc.Addr != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		clu, err = cluster.Open(ctx, cluster.Config{
+			Addr: rc.Addr, Password: rc.Password, DB: rc.DB, TLS: rc.TLS, Prefix: rc.Prefix,
+			Info: "http://" + ln.Addr().String(), Logger: log, NodeDown: nodeDown,
+		})
+		cancel()
+		if err != nil {
+			ln.Close()
+			closeAll(media, turn, store)
+			return nil, fmt.Errorf("node: joining the cluster: %w", err)
+		}
+		sigCluster = clu
+		log.Info("cluster: joined", "redis", rc.Addr, "node", clu.NodeID())
+	}
 	sig, err := signaling.New(signaling.Config{
 		Apps:           apps,
 		Limits:         cfg.File.Limits,
@@ -103,17 +136,30 @@ func Start(cfg Config) (*Node, error) {
 		Store:          store,
 		Media:          mediaOf(media, relay),
 		ICEServers:     turn.iceServers,
+		Cluster:        sigCluster,
 		Logger:         log,
 		Registerer:     reg,
 	})
 	if err != nil {
+		ln.Close()
+		if clu != nil {
+			clu.Close()
+		}
 		closeAll(media, turn, store)
 		return nil, err
 	}
 	wakeUp.Store(sig)
 	mux := http.NewServeMux()
 	mux.Handle("/ws", sig)
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if clu != nil {
+			if err := clu.Healthy(); err != nil {
+				http.Error(w, "cluster: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		fmt.Fprintln(w, "ok")
+	})
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("/", web.Handler()) // the browser SDK at /sdk/ and the demo app
 	if cfg.Pprof {
@@ -124,15 +170,11 @@ func Start(cfg Config) (*Node, error) {
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 		log.Warn("profiling is on at /debug/pprof/: keep the HTTP port private")
 	}
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		closeAll(media, turn, store)
-		return nil, fmt.Errorf("node: listen %s: %w", cfg.HTTPAddr, err)
-	}
 	n := &Node{
 		log:       log,
 		store:     store,
 		signaling: sig,
+		cluster:   clu,
 		sfu:       media,
 		turn:      turn,
 		swept:     make(chan struct{}),
@@ -163,11 +205,14 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	}
 	n.stopSweep()
 	<-n.swept
-	var sfuErr error
+	var sfuErr, clusterErr error
 	if n.sfu != nil {
 		sfuErr = n.sfu.Close()
 	}
-	return errors.Join(httpErr, sigErr, sfuErr, n.turn.close(), n.store.Close())
+	if n.cluster != nil {
+		clusterErr = n.cluster.Close()
+	}
+	return errors.Join(httpErr, sigErr, sfuErr, clusterErr, n.turn.close(), n.store.Close())
 }
 
 // RTCAddr is the SFU's UDP address, or nil without media.

@@ -261,6 +261,49 @@ func TestClusterMeetingAcrossNodes(t *testing.T) {
 	agree(t, nodes)
 }
 
+// A meeting's media is forwarded by one node: a member with media who
+// would enter it from another node is refused with 803, a member on the
+// same node or one without media enters.
+func TestClusterMeetingMediaOnOneNode(t *testing.T) {
+	l := newMemLog()
+	withMedia := startNodes(t, l, 2, func(c *Config) { c.Media = nullMedia{} })
+	plain := startNodes(t, l, 1, nil)
+	alice, carol := login(t, withMedia[0], "alice"), login(t, withMedia[0], "carol")
+	bob, dave := login(t, withMedia[1], "bob"), login(t, plain[0], "dave")
+	var mo protocol.MeetObjResult
+	alice.ok(protocol.MethodCreateMeeting, protocol.CreateMeetingParams{MeetSubject: "m"}, &mo)
+	enter := protocol.EnterMeetingParams{MeetID: mo.MeetObj.ID}
+	bob.ok(protocol.MethodEnterMeeting, enter, nil) // the first with media: B hosts it
+	alice.fails(protocol.ResourceAllocateError, protocol.MethodEnterMeeting, enter)
+	dave.ok(protocol.MethodEnterMeeting, enter, nil)
+	bob.ok(protocol.MethodExitMeeting, nil, nil)
+	alice.ok(protocol.MethodEnterMeeting, enter, nil) // now A's
+	carol.ok(protocol.MethodEnterMeeting, enter, nil)
+	bob.fails(protocol.ResourceAllocateError, protocol.MethodEnterMeeting, enter)
+	agree(t, append(withMedia, plain...))
+}
+
+// nullMedia is an SFU that forwards nothing.
+type nullMedia struct{}
+
+func (nullMedia) NewPeer(string, protocol.UserID, MediaEvents) (MediaPeer, error) {
+	return nullPeer{}, nil
+}
+
+type nullPeer struct{}
+
+func (nullPeer) UpOffer(string, []protocol.UpTrack) (string, error) { return "", nil }
+func (nullPeer) AddUpCandidate(protocol.ICECandidate) error         { return nil }
+func (nullPeer) DownAnswer(string) error                            { return nil }
+func (nullPeer) AddDownCandidate(protocol.ICECandidate) error       { return nil }
+func (nullPeer) Join(string)                                        {}
+func (nullPeer) Leave()                                             {}
+func (nullPeer) SetSending(protocol.Source, bool)                   {}
+func (nullPeer) Watch(protocol.UserID, protocol.Source, int, bool)  {}
+func (nullPeer) RestartDown()                                       {}
+func (nullPeer) CloseUp() error                                     { return nil }
+func (nullPeer) Close()                                             {}
+
 // A customer on C is given to the agent on A; two agents on two nodes
 // and one customer: exactly one of them gets it.
 func TestClusterQueueAcrossNodes(t *testing.T) {

@@ -131,8 +131,17 @@ func init() {
 	sessionChange(changeDestroyMeeting, func(a *app, u *user, p *protocol.DestroyMeetingParams, x *applied) (any, *protocol.Error) {
 		return nil, a.destroyMeetingLocked(u, p.MeetID, x.ob)
 	})
-	sessionChange(changeEnterMeeting, func(a *app, u *user, p *protocol.EnterMeetingParams, x *applied) (any, *protocol.Error) {
-		return a.enterMeetingLocked(u, p, x.ob)
+	sessionChange(changeEnterMeeting, func(a *app, u *user, p *enterParams, x *applied) (any, *protocol.Error) {
+		if m := a.meetings[p.MeetID]; m != nil && p.Media && m != u.meeting {
+			// A meeting's media is forwarded by one node's SFU.
+			for id, me := range m.members {
+				if s := a.users[id].sess; me.media && s != nil && s.node != x.node {
+					return nil, protocol.Errorf(protocol.ResourceAllocateError,
+						"meeting %d has its media on another node of this service: members with media must be on one node", p.MeetID)
+				}
+			}
+		}
+		return a.enterMeetingLocked(u, &p.EnterMeetingParams, p.Media, x.ob)
 	})
 	sessionChange(changeExitMeeting, func(a *app, u *user, _ *protocol.Empty, x *applied) (any, *protocol.Error) {
 		a.leaveMeetingLocked(u, x.ob)
@@ -225,10 +234,17 @@ func (s *session) enterMeeting(p *protocol.EnterMeetingParams) (any, *protocol.E
 	if p.NickName != "" && !validName(p.NickName, maxNickNameLen) {
 		return nil, protocol.Errorf(protocol.ParamErr, "nickName must be 1-%d printable bytes", maxNickNameLen)
 	}
-	return s.change(changeEnterMeeting, p)
+	return s.change(changeEnterMeeting, &enterParams{EnterMeetingParams: *p, Media: s.srv.cfg.Media != nil})
 }
 
-func (a *app) enterMeetingLocked(u *user, p *protocol.EnterMeetingParams, ob *outbox) (any, *protocol.Error) {
+// enterParams is an entry's change: the request, and whether the member
+// comes with media (its node has an SFU).
+type enterParams struct {
+	protocol.EnterMeetingParams
+	Media bool `json:"media,omitempty"`
+}
+
+func (a *app) enterMeetingLocked(u *user, p *protocol.EnterMeetingParams, media bool, ob *outbox) (any, *protocol.Error) {
 	m := a.meetings[p.MeetID]
 	if m == nil {
 		return nil, protocol.Errorf(protocol.MeetNotExist, "no meeting %d", p.MeetID)
@@ -245,7 +261,7 @@ func (a *app) enterMeetingLocked(u *user, p *protocol.EnterMeetingParams, ob *ou
 		if nick == "" {
 			nick = u.nick
 		}
-		mi := &member{info: protocol.MemberInfo{UserID: u.id, NickName: nick,
+		mi := &member{media: media, info: protocol.MemberInfo{UserID: u.id, NickName: nick,
 			AudioStatus: protocol.AStatusClosed, VideoStatus: protocol.VStatusClosed}}
 		for id := range m.members {
 			ob.addUser(a.users[id], protocol.EventUserEnterMeeting, protocol.UserEnterMeeting{MemberInfo: mi.info})

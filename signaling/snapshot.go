@@ -55,6 +55,7 @@ type snapMeeting struct {
 type snapMember struct {
 	Info   protocol.MemberInfo `json:"info"`
 	Screen bool                `json:"screen,omitempty"`
+	Media  bool                `json:"media,omitempty"`
 }
 
 type snapCall struct {
@@ -141,7 +142,7 @@ func (a *app) snapshotLocked() snapApp {
 		sm := snapMeeting{Info: m.info, Members: []snapMember{}}
 		for _, uid := range slices.Sorted(maps.Keys(m.members)) {
 			me := m.members[uid]
-			sm.Members = append(sm.Members, snapMember{Info: me.info, Screen: me.screen})
+			sm.Members = append(sm.Members, snapMember{Info: me.info, Screen: me.screen, Media: me.media})
 		}
 		sa.Meetings = append(sa.Meetings, sm)
 	}
@@ -211,7 +212,7 @@ func (a *app) restoreLocked(sa *snapApp) error {
 	for _, sm := range sa.Meetings {
 		m := newMeeting(sm.Info)
 		for _, me := range sm.Members {
-			m.members[me.Info.UserID] = &member{info: me.Info, screen: me.Screen}
+			m.members[me.Info.UserID] = &member{info: me.Info, screen: me.Screen, media: me.Media}
 		}
 		a.meetings[sm.Info.ID] = m
 	}

@@ -55,6 +55,7 @@ type meeting struct {
 type member struct {
 	info   protocol.MemberInfo
 	screen bool // sharing its screen
+	media  bool // entered from a node with an SFU
 	energy int  // speaking level last reported, 0-10
 }
 

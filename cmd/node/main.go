@@ -2,8 +2,9 @@
 // logins, presence, calls and meetings through the CRVideo API.
 //
 // Every flag has an environment override (CRVNODE_HTTP, CRVNODE_DATA,
-// CRVNODE_CONFIG, CRVNODE_RTC, CRVNODE_TURN, CRVNODE_PUBLIC_IP); a flag given on the
-// command line wins over the environment.
+// CRVNODE_CONFIG, CRVNODE_RTC, CRVNODE_TURN, CRVNODE_PUBLIC_IP, CRVNODE_REDIS);
+// a flag given on the command line wins over the environment, and -redis
+// over the configuration file's redis: section.
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/crvnode/crvnode/cluster"
 	"github.com/crvnode/crvnode/node"
 )
 
@@ -50,6 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	rtcAddr := fs.String("rtc", env("CRVNODE_RTC", ":7882"), "media (WebRTC) address: one UDP port for every peer, ICE-TCP on the same number; \"\" disables media (env CRVNODE_RTC)")
 	turnAddr := fs.String("turn", env("CRVNODE_TURN", ":3478"), "TURN listen address, \"\" to disable (env CRVNODE_TURN)")
 	publicIP := fs.String("public-ip", env("CRVNODE_PUBLIC_IP", ""), "public IP address clients reach this node at (env CRVNODE_PUBLIC_IP)")
+	redisURL := fs.String("redis", env("CRVNODE_REDIS", ""), "Redis shared by the nodes of one service, redis://[:password@]host:port[/db] or rediss:// (env CRVNODE_REDIS); empty: the node is on its own")
 	pprofOn := fs.Bool("pprof", env("CRVNODE_PPROF", "") == "1", "serve Go profiles at /debug/pprof/ on the HTTP address (env CRVNODE_PPROF=1)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -61,6 +64,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		if fc, err = node.LoadConfigFile(*configPath); err != nil {
 			return err
 		}
+	}
+	if *redisURL != "" {
+		rc, err := cluster.ParseURL(*redisURL)
+		if err != nil {
+			return fmt.Errorf("-redis: %w", err)
+		}
+		fc.Redis = node.RedisConfig{Addr: rc.Addr, Password: rc.Password, DB: rc.DB, TLS: rc.TLS, Prefix: fc.Redis.Prefix}
 	}
 	n, err := node.Start(node.Config{
 		HTTPAddr: *httpAddr, DataDir: *dataDir, RTCAddr: *rtcAddr, TURNAddr: *turnAddr, PublicIP: *publicIP, Pprof: *pprofOn,
