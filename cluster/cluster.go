@@ -195,9 +195,20 @@ func (c *Cluster) Live(ctx context.Context) ([]Node, error) {
 // Close stops the heartbeat, takes the node out of the cluster (so that
 // no other node reports it down) and closes the connection. It can be
 // called more than once.
-func (c *Cluster) Close() error {
+func (c *Cluster) Close() error { return c.close(true) }
+
+// Abandon is Close for a node that could not tell the others it stops:
+// it leaves its key to expire, so that another node finds it gone and
+// reports it down, as if it had died.
+func (c *Cluster) Abandon() error { return c.close(false) }
+
+func (c *Cluster) close(leave bool) error {
 	c.closeOnce.Do(func() {
 		c.stopLoops()
+		if !leave {
+			c.closeErr = c.rdb.Close()
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		// Out of the set first: a member without a key is a node down.

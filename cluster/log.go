@@ -38,8 +38,27 @@ func (trimmedError) Error() string {
 	return "cluster: the log was trimmed past this position; restore the snapshot"
 }
 
-// LogTrimmed marks the error as ErrTrimmed.
+// LogTrimmed marks the error as one after which the follower restores
+// the snapshot (ErrTrimmed, ErrLogLost).
 func (trimmedError) LogTrimmed() {}
+
+// ErrLogLost is the error Follow returns when Redis no longer has the
+// log it was following (it restarted without its data, or the stream was
+// replaced): the follower's copy is of a log that is gone. Like
+// ErrTrimmed it has a method LogTrimmed: the follower starts again from
+// the snapshot, if Redis still has one, else from nothing, and follows
+// the new log.
+var ErrLogLost error = lostError{}
+
+type lostError struct{}
+
+func (lostError) Error() string {
+	return "cluster: Redis lost the log (restarted without its data?); start again from the snapshot"
+}
+
+// LogTrimmed marks the error as one after which the follower restores
+// the snapshot.
+func (lostError) LogTrimmed() {}
 
 // Append adds entry at the end of the log. Entries over MaxEntry are
 // refused.
@@ -69,10 +88,11 @@ func (c *Cluster) Append(ctx context.Context, entry []byte) error {
 // When Redis restarts without its data the log starts again empty, and
 // the positions of its new entries may be lower than the last one
 // delivered (Redis makes them from its clock and the stream's own last
-// position, which the restart forgot). When Follow finds the log's last
-// position below its own, it logs it and reads the new log from its
-// first entry: it goes on with the entries appended since, and the
-// shared state of before the restart is only in the nodes' copies.
+// position, which the restart forgot). When Follow finds the log's
+// epoch key changed, or the log's last position below its own, it
+// returns ErrLogLost: what the follower built from the old log is not
+// what a node joining now would build, so it must start again (from
+// the snapshot, if Redis still has one) and follow from there.
 func (c *Cluster) Follow(ctx context.Context, after string, fn func(pos string, at time.Time, entry []byte)) error {
 	var f follower
 	if after != "" {
@@ -95,7 +115,7 @@ func (c *Cluster) Follow(ctx context.Context, after string, fn func(pos string, 
 			<-ctx.Done() // at once, or in a moment
 			return ctx.Err()
 		}
-		if errors.Is(err, ErrTrimmed) {
+		if errors.Is(err, ErrTrimmed) || errors.Is(err, ErrLogLost) {
 			return err
 		}
 		c.log.Warn("cluster: reading the log; trying again", "after", f.last.String(), "in", backoff, "err", err)
@@ -122,11 +142,18 @@ func ended(ctx context.Context) bool {
 type follower struct {
 	last  streamID // the last position delivered
 	epoch string   // the log's epoch key, as first read
+	head  bool     // the last page was not full: wait before reading again
 }
 
 // followStep reads one page after f.last and delivers it, or, with
 // nothing to read, waits up to one BLOCK for an entry.
 func (c *Cluster) followStep(ctx context.Context, f *follower, fn func(pos string, at time.Time, entry []byte)) error {
+	if f.head {
+		// The page just read reached the log's end: a page read now
+		// would find nothing, at the cost of a transaction per entry.
+		f.head = false
+		return c.waitEntry(ctx, f)
+	}
 	page, info, err := c.readPage(ctx, f.last)
 	if err != nil {
 		return err
@@ -138,10 +165,8 @@ func (c *Cluster) followStep(ctx context.Context, f *follower, fn func(pos strin
 	case f.epoch == "":
 		f.epoch = info.epoch
 	case f.epoch != info.epoch:
-		c.log.Warn("cluster: Redis lost the log (restarted without its data?); reading the new log from its first entry",
-			"was", f.last.String())
-		f.epoch, f.last = info.epoch, streamID{}
-		return nil
+		c.log.Warn("cluster: Redis lost the log (restarted without its data?)", "was", f.last.String())
+		return ErrLogLost
 	}
 	if info.trimmed.after(f.last) {
 		return fmt.Errorf("%w (entries up to %s are gone, the follower is at %s)", ErrTrimmed, info.trimmed, f.last)
@@ -161,19 +186,24 @@ func (c *Cluster) followStep(ctx context.Context, f *follower, fn func(pos strin
 			fn(m.ID, time.UnixMilli(int64(id.ms)), []byte(e))
 			f.last = id
 		}
+		f.head = len(page) < pageSize
 		return nil
 	}
 	if f.last.after(info.lastGenerated) {
-		c.log.Warn("cluster: the log's last position is below this node's: Redis lost the log (restarted without its data?); reading the new log from its first entry",
+		c.log.Warn("cluster: the log's last position is below this node's: Redis lost the log (restarted without its data?)",
 			"was", f.last.String(), "log", info.lastGenerated.String())
-		f.last = streamID{}
-		return nil
+		return ErrLogLost
 	}
-	// Nothing new: wait for an entry, then read it as a page, so that
-	// every page is checked against trimming in the same transaction.
+	return c.waitEntry(ctx, f)
+}
+
+// waitEntry waits up to one BLOCK for an entry after f.last. The entry is
+// read again as a page, so that every page is checked against trimming
+// and the log's epoch in the same transaction.
+func (c *Cluster) waitEntry(ctx context.Context, f *follower) error {
 	wctx, cancel := context.WithTimeout(ctx, block+c.readSlack)
 	defer cancel()
-	err = c.rdb.XRead(wctx, &redis.XReadArgs{Streams: []string{c.keys.log, f.last.String()}, Count: 1, Block: block}).Err()
+	err := c.rdb.XRead(wctx, &redis.XReadArgs{Streams: []string{c.keys.log, f.last.String()}, Count: 1, Block: block}).Err()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return err
 	}

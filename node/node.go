@@ -210,7 +210,11 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		sfuErr = n.sfu.Close()
 	}
 	if n.cluster != nil {
-		clusterErr = n.cluster.Close()
+		if errors.Is(sigErr, signaling.ErrClusterLeave) {
+			clusterErr = n.cluster.Abandon()
+		} else {
+			clusterErr = n.cluster.Close()
+		}
 	}
 	return errors.Join(httpErr, sigErr, sfuErr, clusterErr, n.turn.close(), n.store.Close())
 }

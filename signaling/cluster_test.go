@@ -383,6 +383,7 @@ func TestClusterNodeDown(t *testing.T) {
 // from the newest snapshot, and its copy agrees with the others' again.
 func TestClusterNodeBehind(t *testing.T) {
 	l := newMemLog()
+	l.trims = true
 	nodes := startNodes(t, l, 3, func(c *Config) { c.SnapshotEvery = 5 })
 	alice, bob := login(t, nodes[0], "alice"), login(t, nodes[1], "bob")
 	lag := login(t, nodes[2], "lag")
@@ -447,6 +448,80 @@ func TestClusterLateChangeVoid(t *testing.T) {
 	}
 	l.late.Store(0)
 	agree(t, nodes)
+}
+
+// A change nobody waits for (a logoff when a connection ends) that the
+// log refuses is appended again once it takes changes: the user does not
+// stay online on the other nodes.
+func TestClusterLostChangeRetried(t *testing.T) {
+	l := newMemLog()
+	nodes := startNodes(t, l, 2, nil)
+	alice, bob := login(t, nodes[0], "alice"), login(t, nodes[1], "bob")
+	bob.ok(protocol.MethodStartUserStatusNotify, nil, nil)
+	l.down.Store(true)
+	_ = alice.conn.Close()
+	time.Sleep(300 * time.Millisecond) // the logoff is refused, and kept
+	l.down.Store(false)
+	var st protocol.NotifyUserStatus
+	bob.expectEvent(protocol.EventNotifyUserStatus, &st)
+	if st.UserStatus.UserID != "alice" || st.UserStatus.UserStatus != protocol.UserOffline {
+		t.Fatalf("after alice's connection ended: %+v", st)
+	}
+	agree(t, nodes)
+}
+
+// A request whose change is in the log waits for its own node to apply
+// it, however late; a node that lags past applyWait ends the session
+// rather than answer 8 for a change that happened.
+func TestClusterOriginLags(t *testing.T) {
+	l := newMemLog()
+	nodes := startNodes(t, l, 2, nil)
+	alice, bob := login(t, nodes[0], "alice"), login(t, nodes[1], "bob")
+	bob.ok(protocol.MethodStartUserStatusNotify, nil, nil)
+	resume := nodes[0].srv.repl.c.(*memNode).pause()
+	go func() { time.Sleep(700 * time.Millisecond); resume() }()
+	alice.ok(protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: 1}, nil)
+	bob.expectEvent(protocol.EventNotifyUserStatus, nil)
+
+	saved := applyWait
+	applyWait = 200 * time.Millisecond
+	t.Cleanup(func() { applyWait = saved })
+	resume = nodes[0].srv.repl.c.(*memNode).pause()
+	alice.rpcAsync(protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: 0})
+	alice.waitClosed()
+	resume()
+	var st protocol.NotifyUserStatus
+	bob.expectEvent(protocol.EventNotifyUserStatus, &st) // the change happened
+	if st.UserStatus.UserID != "alice" || st.UserStatus.DNDType != 0 {
+		t.Fatalf("bob heard %+v", st)
+	}
+	agree(t, nodes)
+}
+
+// A log Redis lost (it restarted without its data): every node ends its
+// sessions with lineOff 207 and starts again from nothing, as a node that
+// joins now would; logins work again and the copies agree.
+func TestClusterLogLost(t *testing.T) {
+	l := newMemLog()
+	nodes := startNodes(t, l, 2, nil)
+	alice, bob := login(t, nodes[0], "alice"), login(t, nodes[1], "bob")
+	alice.ok(protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: 1}, nil)
+	l.lose()
+	for _, c := range []*wsClient{alice, bob} {
+		var off protocol.LineOff
+		c.expectEvent(protocol.EventLineOff, &off)
+		if off.SdkEr != protocol.ConnectionLost {
+			t.Fatalf("lineOff %+v", off)
+		}
+		c.waitClosed()
+	}
+	late := startNodes(t, l, 1, nil)
+	all := append(nodes, late...)
+	agree(t, all)
+	a2, b2 := login(t, nodes[0], "alice"), login(t, late[0], "bob")
+	a2.ok(protocol.MethodCall, protocol.CallParams{CallID: "c1", CalledUserID: "bob"}, nil)
+	b2.expectEvent(protocol.EventNotifyCallIn, nil)
+	agree(t, all)
 }
 
 // With the log unreachable, a change is refused with 8 and changes

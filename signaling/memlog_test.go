@@ -27,6 +27,19 @@ type memLog struct {
 	trimmed int // entries dropped from the front, as the Redis log trims
 	times   []time.Time
 	late    atomic.Int64 // nanoseconds added to the time the log takes an entry at
+	epoch   int          // bumped when the log is lost
+	trims   bool         // a snapshot trims the log before the previous one, as Redis's does
+}
+
+// lose forgets the whole log and its snapshot, as a Redis that restarts
+// without its data.
+func (l *memLog) lose() {
+	l.mu.Lock()
+	l.entries, l.times, l.snap, l.snapPos, l.trimmed = nil, nil, nil, 0, 0
+	l.epoch++
+	close(l.grew)
+	l.grew = make(chan struct{})
+	l.mu.Unlock()
 }
 
 // errMemTrimmed is what the Redis log's Follow returns for a position
@@ -80,6 +93,9 @@ func (n *memNode) Append(ctx context.Context, entry []byte) error {
 func (n *memNode) Follow(ctx context.Context, after string, fn func(pos string, at time.Time, entry []byte)) error {
 	l := n.log
 	n.from.Store(after)
+	l.mu.Lock()
+	epoch := l.epoch
+	l.mu.Unlock()
 	i := 0
 	if after != "" {
 		var err error
@@ -96,7 +112,7 @@ func (n *memNode) Follow(ctx context.Context, after string, fn func(pos string, 
 			}
 		}
 		l.mu.Lock()
-		if i < l.trimmed {
+		if i < l.trimmed || l.epoch != epoch || i > len(l.entries) {
 			l.mu.Unlock()
 			return errMemTrimmed{}
 		}
@@ -140,8 +156,9 @@ func (n *memNode) SaveSnapshot(ctx context.Context, pos string, state []byte) er
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if i > l.snapPos {
-		// The log keeps the entries from the previous snapshot on.
-		l.trimmed = l.snapPos
+		if l.trims { // the log keeps the entries from the previous snapshot on
+			l.trimmed = l.snapPos
+		}
 		l.snapPos, l.snap = i, state
 		l.snaps++
 	}

@@ -123,10 +123,15 @@ type replication struct {
 	node string
 	refs atomic.Uint64
 
-	mu      sync.Mutex
-	waiters map[uint64]*waiter
-	cancel  context.CancelFunc
-	done    chan struct{}
+	mu       sync.Mutex
+	waiters  map[uint64]*waiter
+	pending  [][]byte // changes nobody waits for, to append again
+	retrying bool
+	ctx      context.Context // ends when the node stops following
+	cancel   context.CancelFunc
+	done     chan struct{}
+	wg       sync.WaitGroup // retries and snapshot saves
+	logTime  atomic.Int64   // the log's time of the last entry applied (Unix ms)
 
 	// On the goroutine that follows the log.
 	pos       string        // the last entry applied
@@ -145,9 +150,10 @@ type result struct {
 	e   *protocol.Error
 }
 
-// applyTimeout bounds how long a request waits for its change to come
-// back through the log.
-const applyTimeout = 5 * time.Second
+// applyWait bounds how long a request waits for its change, once in the
+// log, to come back through it; a node that lags more ends the session.
+// A variable for the tests.
+var applyWait = 30 * time.Second
 
 // A request's change that the log has not taken within appendTimeout is
 // refused with 8. A write that timed out may still reach the log (Redis
@@ -238,33 +244,143 @@ func (r *replication) send(a *app, s *session, kind string, user protocol.UserID
 		r.mu.Unlock()
 	}
 	entry, _ := json.Marshal(ch)
+	if !wait {
+		r.appendAsync(a.srv, kind, entry)
+		return nil, nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
 	err := r.c.Append(ctx, entry)
 	cancel()
 	if err != nil {
 		a.srv.log.Error("cluster: append", "kind", kind, "err", err)
-		r.forget(ch.Ref)
-		return nil, errClusterDown()
+		return r.awaitUncertain(w, &ch)
 	}
-	if !wait {
-		return nil, nil
-	}
+	// The log has it: its outcome is decided, and this node will read it.
 	select {
 	case res := <-w.done:
 		return res.res, res.e
-	case <-time.After(applyTimeout):
-		r.forget(ch.Ref)
-		return nil, errClusterDown()
+	case <-time.After(applyWait):
+	}
+	if !r.forget(ch.Ref) {
+		res := <-w.done // being applied now
+		return res.res, res.e
+	}
+	// This node cannot keep up with the log: what it would answer may be
+	// wrong, so the session ends rather than hear a result.
+	a.srv.log.Error("cluster: this node did not apply its own change in time", "kind", kind, "wait", applyWait)
+	if s != nil {
+		go s.finish(protocol.ConnectionLost)
+	}
+	return nil, errClusterDown()
+}
+
+// awaitUncertain waits for a change whose append failed: Redis may still
+// have taken it (a reply lost, a Redis that hung and went on), in which
+// case it counts unless the log took it after its void time. Either it
+// comes back through the log, or the node has applied an entry the log
+// took after that time (then it cannot come back valid: the log is in
+// its own time order), or the node's own clock is a second past it with
+// nothing read meanwhile (Redis is away).
+func (r *replication) awaitUncertain(w *waiter, ch *change) (any, *protocol.Error) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case res := <-w.done:
+			return res.res, res.e
+		case now := <-tick.C:
+			if r.logTime.Load() <= ch.Void && now.UnixMilli() <= ch.Void+time.Second.Milliseconds() {
+				continue
+			}
+			if !r.forget(ch.Ref) {
+				res := <-w.done
+				return res.res, res.e
+			}
+			return nil, errClusterDown()
+		}
 	}
 }
 
-func (r *replication) forget(ref uint64) {
-	if ref == 0 {
+// appendAsync appends a change nobody waits for (a logoff, a timer's,
+// a node's own): one that Redis refuses is kept and appended again, in
+// order, until Redis takes it, for what it stands for has happened (a
+// connection closed, a timer fired). Such changes are fenced (by session
+// or by generation), so one that comes late or twice changes nothing
+// that has moved on.
+func (r *replication) appendAsync(srv *Server, kind string, entry []byte) {
+	r.mu.Lock()
+	if r.retrying {
+		r.pending = append(r.pending, entry)
+		r.mu.Unlock()
 		return
 	}
-	r.mu.Lock()
-	delete(r.waiters, ref)
 	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
+	err := r.c.Append(ctx, entry)
+	cancel()
+	if err == nil {
+		return
+	}
+	srv.log.Warn("cluster: append; kept to try again", "kind", kind, "err", err)
+	r.mu.Lock()
+	r.pending = append(r.pending, entry)
+	start := !r.retrying
+	r.retrying = true
+	r.mu.Unlock()
+	if start {
+		r.wg.Add(1)
+		go r.retry(srv)
+	}
+}
+
+// retry appends the kept changes in order until none is left, or the
+// node stops following the log.
+func (r *replication) retry(srv *Server) {
+	defer r.wg.Done()
+	backoff := 100 * time.Millisecond
+	for {
+		r.mu.Lock()
+		if len(r.pending) == 0 {
+			r.retrying = false
+			r.mu.Unlock()
+			return
+		}
+		entry := r.pending[0]
+		r.mu.Unlock()
+		select {
+		case <-r.ctx.Done():
+			r.mu.Lock()
+			srv.log.Error("cluster: changes not appended before the node stopped", "count", len(r.pending))
+			r.pending, r.retrying = nil, false
+			r.mu.Unlock()
+			return
+		case <-time.After(backoff):
+		}
+		ctx, cancel := context.WithTimeout(r.ctx, appendTimeout)
+		err := r.c.Append(ctx, entry)
+		cancel()
+		if err != nil {
+			backoff = min(2*backoff, 2*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		r.mu.Lock()
+		r.pending = r.pending[1:]
+		r.mu.Unlock()
+	}
+}
+
+// forget drops a waiter; it reports whether it was still there (not
+// taken by the change being applied).
+func (r *replication) forget(ref uint64) bool {
+	if ref == 0 {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.waiters[ref]
+	delete(r.waiters, ref)
+	return ok
 }
 
 // follow applies the log's entries until ctx ends.
@@ -274,6 +390,7 @@ func (srv *Server) follow(ctx context.Context) {
 	for ctx.Err() == nil {
 		err := r.c.Follow(ctx, r.pos, func(pos string, at time.Time, entry []byte) {
 			origin := srv.applyEntry(entry, at)
+			r.logTime.Store(at.UnixMilli())
 			r.pos = pos
 			if r.entries.Add(1)%r.snapEvery == 0 && origin == r.node {
 				srv.saveSnapshot(ctx)
@@ -284,7 +401,7 @@ func (srv *Server) follow(ctx context.Context) {
 		}
 		var trimmed interface{ LogTrimmed() }
 		if errors.As(err, &trimmed) {
-			srv.log.Error("cluster: this node fell a snapshot's interval behind the log; its sessions end, and it starts again from the newest snapshot", "pos", r.pos)
+			srv.log.Error("cluster: this node's place in the log is gone; its sessions end, and it starts again from the newest snapshot", "pos", r.pos, "err", err)
 			if err = srv.resync(ctx); err == nil {
 				continue
 			}
@@ -329,8 +446,10 @@ func (srv *Server) applyEntry(entry []byte, at time.Time) string {
 	return ch.Node
 }
 
-// resync starts the node's copy again from the newest snapshot, for a
-// node whose place in the log is gone. Its sessions end first (their
+// resync starts the node's copy again from the newest snapshot (or from
+// nothing, for a new log), for a node whose place in the log is gone: a
+// whole snapshot interval behind, or a log Redis lost. Its sessions end
+// first (their
 // logoffs are in the log after the snapshot, fenced as any): what the
 // node told them may disagree with the copy it now takes.
 func (srv *Server) resync(ctx context.Context) error {
@@ -341,6 +460,10 @@ func (srv *Server) resync(ctx context.Context) error {
 		for _, u := range a.users {
 			if localSession(u.sess) {
 				mine = append(mine, u.sess)
+			}
+			if u.media != nil { // the restored copy has users of its own
+				u.media.Close()
+				u.media = nil
 			}
 		}
 		a.mu.Unlock()
@@ -357,11 +480,17 @@ func (srv *Server) resync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading the snapshot: %w", err)
 	}
-	if state == nil {
-		return errors.New("the log was trimmed, and there is no snapshot")
-	}
-	n, err := srv.restore(state)
-	if err != nil {
+	var n uint64
+	if state == nil { // a log that is new (Redis lost its data): nothing to start from
+		for _, a := range srv.apps {
+			a.mu.Lock()
+			err = a.restoreLocked(&snapApp{ID: a.cfg.ID})
+			a.mu.Unlock()
+			if err != nil {
+				return err
+			}
+		}
+	} else if n, err = srv.restore(state); err != nil {
 		return err
 	}
 	r.pos = pos
@@ -379,7 +508,9 @@ func (srv *Server) saveSnapshot(ctx context.Context) {
 		return
 	}
 	pos, state := r.pos, srv.snapshot()
+	r.wg.Add(1)
 	go func() {
+		defer r.wg.Done()
 		defer r.saving.Store(false)
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
@@ -439,7 +570,7 @@ func (srv *Server) startCluster(c Cluster, snapEvery int) error {
 		snapEvery: uint64(cmp.Or(snapEvery, DefaultSnapshotEvery))}
 	srv.repl = r
 	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
+	r.ctx, r.cancel = ctx, cancel
 	// The newest snapshot, if there is one, then the log after it.
 	sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
 	pos, state, err := c.Snapshot(sctx)
@@ -482,6 +613,7 @@ func (srv *Server) stopCluster() {
 	if r := srv.repl; r != nil && r.cancel != nil {
 		r.cancel()
 		<-r.done
+		r.wg.Wait()
 	}
 }
 
@@ -496,18 +628,38 @@ type caughtUpParams struct {
 }
 
 // NodeDown logs off, on every node, the users whose sessions node id
-// held: called by the node that found id's heartbeat gone.
+// held: called by the node that found id's heartbeat gone, and by a node
+// that stops, for itself. It returns once the log has taken the change
+// (retried for up to 5 s), or with an error.
 func (srv *Server) NodeDown(id string) error {
-	if srv.repl == nil {
+	r := srv.repl
+	if r == nil {
 		return nil
 	}
+	p, _ := json.Marshal(&nodeDownParams{Node: id})
 	for _, a := range srv.apps {
-		if _, e := srv.repl.send(a, nil, changeNodeDown, "", &nodeDownParams{Node: id}, false); e != nil {
-			return fmt.Errorf("signaling: node %s down: %v", id, e)
+		entry, _ := json.Marshal(change{Kind: changeNodeDown, App: a.cfg.ID, Node: r.node, At: time.Now().UnixMilli(), P: p})
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
+			err := r.c.Append(ctx, entry)
+			cancel()
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%w: node %s down: %v", ErrClusterLeave, id, err)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
 	}
 	return nil
 }
+
+// ErrClusterLeave is what Shutdown returns when the node could not tell
+// the others that its users are offline: its heartbeat must then expire
+// for them to find out (cluster.Cluster.Abandon rather than Close).
+var ErrClusterLeave = errors.New("signaling: the cluster's log did not take the change")
 
 const changeNodeDown = "nodeDown"
 

@@ -7,6 +7,7 @@ package signaling
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -222,24 +223,28 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	}
 	done := make(chan struct{})
 	go func() { srv.wg.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
 	case <-ctx.Done():
 		for _, l := range all {
 			l.conn.Close()
 		}
-		return ctx.Err()
+		err = ctx.Err()
 	}
 	if srv.repl != nil {
 		// The node's users are offline everywhere at once, rather than
 		// one logoff at a time or after its heartbeat expires.
-		_ = srv.NodeDown(srv.repl.node)
+		if e := srv.NodeDown(srv.repl.node); e != nil {
+			srv.log.Error("cluster: telling the others this node stops; they will find its heartbeat gone", "err", e)
+			err = errors.Join(err, e)
+		}
 		srv.stopCluster()
 	}
 	for _, a := range srv.apps {
 		a.stopTimers()
 	}
-	return nil
+	return err
 }
 
 // goodbye is the lineOff every client gets when the node shuts down.
