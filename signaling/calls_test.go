@@ -106,12 +106,7 @@ func TestCallTimeout(t *testing.T) {
 	a, b := login(t, n, "alice"), login(t, n, "bob")
 	a.ok(protocol.MethodCall, protocol.CallParams{CallID: "c1", CalledUserID: "bob"}, nil)
 	b.expectEvent(protocol.EventNotifyCallIn, nil)
-	var rej protocol.NotifyCallRejected
-	a.expectEvent(protocol.EventNotifyCallRejected, &rej)
-	if rej.SdkErr != protocol.ErrNoAnswer {
-		t.Fatalf("timeout gave %+v", rej)
-	}
-	b.expectEvent(protocol.EventNotifyCallHungup, nil)
+	expectRingTimeout(t, a, b)
 	b.fails(protocol.InvalidCallID, protocol.MethodAcceptCall, protocol.AcceptCallParams{CallID: "c1"})
 }
 
@@ -244,4 +239,17 @@ func waitUntil(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatal("condition not reached")
+}
+
+// expectRingTimeout checks what a ringing call's timeout tells its two
+// sides: the caller notifyCallRejected with 604, the callee
+// notifyCallHungup.
+func expectRingTimeout(t *testing.T, caller, callee *wsClient) {
+	t.Helper()
+	var rej protocol.NotifyCallRejected
+	caller.expectEvent(protocol.EventNotifyCallRejected, &rej)
+	if rej.SdkErr != protocol.ErrNoAnswer {
+		t.Fatalf("the caller heard %+v, want %d", rej, protocol.ErrNoAnswer)
+	}
+	callee.expectEvent(protocol.EventNotifyCallHungup, nil)
 }

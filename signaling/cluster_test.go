@@ -186,12 +186,7 @@ func TestClusterRingTimeoutAcrossNodes(t *testing.T) {
 	alice, bob := login(t, nodes[0], "alice"), login(t, nodes[1], "bob")
 	alice.ok(protocol.MethodCall, protocol.CallParams{CallID: "c1", CalledUserID: "bob"}, nil)
 	bob.expectEvent(protocol.EventNotifyCallIn, nil)
-	var rej protocol.NotifyCallRejected
-	alice.expectEvent(protocol.EventNotifyCallRejected, &rej)
-	if rej.SdkErr != protocol.ErrNoAnswer {
-		t.Fatalf("caller heard %+v", rej)
-	}
-	bob.expectEvent(protocol.EventNotifyCallHungup, nil)
+	expectRingTimeout(t, alice, bob)
 	bob.noEvent()
 	agree(t, nodes)
 }
@@ -362,19 +357,7 @@ func TestClusterNodeDown(t *testing.T) {
 	}
 	var st protocol.NotifyUserStatus
 	alice.expectEvent(protocol.EventNotifyUserStatus, &st) // alice idle again: the call is gone
-	var off protocol.LineOff
-	bob.expectEvent(protocol.EventLineOff, &off)
-	if off.SdkEr != protocol.ConnectionLost {
-		t.Fatalf("bob's lineOff %+v", off)
-	}
-	bob.waitClosed()
-	deadline := time.Now().Add(waitFor)
-	for statusOf(userStatus(t, alice), "bob").UserStatus != protocol.UserOffline {
-		if time.Now().After(deadline) {
-			t.Fatal("bob still online")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	droppedByNode(t, bob, alice, "bob")
 	agree(t, nodes)
 }
 
@@ -397,19 +380,7 @@ func TestClusterNodeBehind(t *testing.T) {
 		c.ok(protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: i % 2}, nil)
 	}
 	resume()
-	var off protocol.LineOff
-	lag.expectEvent(protocol.EventLineOff, &off)
-	if off.SdkEr != protocol.ConnectionLost {
-		t.Fatalf("lineOff %+v, want 207", off)
-	}
-	lag.waitClosed()
-	deadline := time.Now().Add(waitFor)
-	for statusOf(userStatus(t, alice), "lag").UserStatus != protocol.UserOffline {
-		if time.Now().After(deadline) {
-			t.Fatal("the lagging node's user is still online")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	droppedByNode(t, lag, alice, "lag")
 	agree(t, nodes)
 	// The node serves again.
 	again := login(t, nodes[2], "lag")
@@ -508,12 +479,7 @@ func TestClusterLogLost(t *testing.T) {
 	alice.ok(protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: 1}, nil)
 	l.lose()
 	for _, c := range []*wsClient{alice, bob} {
-		var off protocol.LineOff
-		c.expectEvent(protocol.EventLineOff, &off)
-		if off.SdkEr != protocol.ConnectionLost {
-			t.Fatalf("lineOff %+v", off)
-		}
-		c.waitClosed()
+		droppedByNode(t, c, nil, "")
 	}
 	late := startNodes(t, l, 1, nil)
 	all := append(nodes, late...)
@@ -646,16 +612,33 @@ func randomWorkload(t *testing.T, nodes []*testNode, steps int) {
 	agree(t, nodes)
 }
 
+// droppedByNode checks that c's node ended its session (lineOff 207, the
+// connection closed) and, with a watcher, waits until the watcher's node
+// lists who as offline.
+func droppedByNode(t *testing.T, c, watcher *wsClient, who string) {
+	t.Helper()
+	var off protocol.LineOff
+	c.expectEvent(protocol.EventLineOff, &off)
+	if off.SdkEr != protocol.ConnectionLost {
+		t.Fatalf("lineOff %+v, want %d", off, protocol.ConnectionLost)
+	}
+	c.waitClosed()
+	if watcher == nil {
+		return
+	}
+	deadline := time.Now().Add(waitFor)
+	for statusOf(userStatus(t, watcher), who).UserStatus != protocol.UserOffline {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still online", who)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // rpcAsync sends a request and does not wait for its answer.
 func (c *wsClient) rpcAsync(method string, params any) {
 	c.t.Helper()
-	c.nextID++
-	req, err := protocol.NewRequest(int64(c.nextID), method, params)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	b, _ := json.Marshal(req)
-	_ = c.conn.WriteMessage(websocket.TextMessage, b) // the node may have closed it (a kick)
+	_ = c.conn.WriteMessage(websocket.TextMessage, c.nextRequest(method, params)) // the node may have closed it (a kick)
 }
 
 // awaitAnswer waits for the answer to the last request sent; events that

@@ -153,13 +153,7 @@ func (c *wsClient) next() protocol.Message {
 // meanwhile are kept for expectEvent.
 func (c *wsClient) rpc(method string, params any) (json.RawMessage, *protocol.Error) {
 	c.t.Helper()
-	c.nextID++
-	req, err := protocol.NewRequest(int64(c.nextID), method, params)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	b, _ := json.Marshal(req)
-	c.send(string(b))
+	c.send(string(c.nextRequest(method, params)))
 	want, _ := json.Marshal(c.nextID)
 	for {
 		m := c.next()
@@ -267,4 +261,16 @@ func loginApp(t *testing.T, n *testNode, app, secret, user string) *wsClient {
 		t.Fatalf("login result %+v", res)
 	}
 	return c
+}
+
+// nextRequest encodes a request with the client's next ID.
+func (c *wsClient) nextRequest(method string, params any) []byte {
+	c.t.Helper()
+	c.nextID++
+	req, err := protocol.NewRequest(int64(c.nextID), method, params)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	b, _ := json.Marshal(req)
+	return b
 }

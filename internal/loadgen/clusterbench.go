@@ -685,32 +685,20 @@ func (b *ClusterBench) presenceRow(ctx context.Context, g *benchGroup, setup str
 // each runs fn(i) for i in [0, n), b.Concurrency at a time, and returns
 // how many failed with the first error.
 func (b *ClusterBench) each(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
-	sem := make(chan struct{}, b.Concurrency)
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var first error
 	failed := 0
-	for i := range n {
-		if ctx.Err() != nil {
-			break
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			if err := fn(rctx, i); err != nil {
-				mu.Lock()
-				if failed++; first == nil {
-					first = err
-				}
-				mu.Unlock()
+	parallel(ctx, n, b.Concurrency, func(i int) {
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := fn(rctx, i); err != nil {
+			mu.Lock()
+			if failed++; first == nil {
+				first = err
 			}
-		}()
-	}
-	wg.Wait()
+			mu.Unlock()
+		}
+	})
 	if first != nil {
 		return fmt.Errorf("%d of %d failed, the first: %w", failed, n, first)
 	}

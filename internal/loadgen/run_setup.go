@@ -40,9 +40,15 @@ func (st *runState) setup(ctx context.Context) {
 
 // each runs f for every user, Concurrency at a time, and waits.
 func (st *runState) each(ctx context.Context, users []*simUser, f func(context.Context, *simUser)) {
-	sem := make(chan struct{}, st.s.Concurrency)
+	parallel(ctx, len(users), st.s.Concurrency, func(i int) { f(ctx, users[i]) })
+}
+
+// parallel runs fn(i) for i in [0, n), k at a time, and waits; it starts
+// none once ctx has ended.
+func parallel(ctx context.Context, n, k int, fn func(i int)) {
+	sem := make(chan struct{}, k)
 	var wg sync.WaitGroup
-	for _, u := range users {
+	for i := range n {
 		if ctx.Err() != nil {
 			break
 		}
@@ -51,7 +57,7 @@ func (st *runState) each(ctx context.Context, users []*simUser, f func(context.C
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			f(ctx, u)
+			fn(i)
 		}()
 	}
 	wg.Wait()
