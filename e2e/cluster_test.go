@@ -278,3 +278,26 @@ func TestClusterRedisUnreachable(t *testing.T) {
 	}
 	t.Logf("exited after %v: %s", time.Since(start), strings.TrimSpace(stderr.String()))
 }
+
+// A node whose apps, queues or limits differ from the live nodes' does
+// not join: their copies of the state would part.
+func TestClusterConfigMismatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	rs := redistest.Start(t)
+	startCluster(t, rs, 1)
+	other := filepath.Join(t.TempDir(), "other.yaml")
+	must(t, os.WriteFile(other, []byte(clusterYAML+"  maxMembers: 7\n"), 0o600))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, nodeBinary(t), "-http", "127.0.0.1:0", "-rtc", "", "-turn", "", "-data", t.TempDir(),
+		"-config", other, "-redis", "redis://"+rs.Addr())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), "another configuration") {
+		t.Fatalf("a node with other limits: %v\n%s", err, stderr.String())
+	}
+}

@@ -2,6 +2,9 @@ package node
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -114,11 +117,17 @@ func Start(cfg Config) (*Node, error) {
 		return sig.NodeDown(id)
 	}
 	if rc := cfg.File.Redis; rc.Addr != "" {
+		info := nodeInfo{URL: "http://" + ln.Addr().String(), Config: configHash(apps, cfg.File.Limits)}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		clu, err = cluster.Open(ctx, cluster.Config{
 			Addr: rc.Addr, Password: rc.Password, DB: rc.DB, TLS: rc.TLS, Prefix: rc.Prefix,
-			Info: "http://" + ln.Addr().String(), Logger: log, NodeDown: nodeDown,
+			Info: info.String(), Logger: log, NodeDown: nodeDown,
 		})
+		if err == nil {
+			if err = sameConfig(ctx, clu, info); err != nil {
+				clu.Close()
+			}
+		}
 		cancel()
 		if err != nil {
 			ln.Close()
@@ -242,4 +251,48 @@ func (n *Node) TURNAddrs() turnsrv.Addrs {
 		return turnsrv.Addrs{}
 	}
 	return n.turn.srv.Addrs()
+}
+
+// nodeInfo is what a node of a cluster says of itself with its
+// heartbeat.
+type nodeInfo struct {
+	URL    string `json:"url"`
+	Config string `json:"config"` // configHash of its apps and limits
+}
+
+func (i nodeInfo) String() string {
+	b, _ := json.Marshal(i)
+	return string(b)
+}
+
+// configHash names a configuration of apps (with their queues) and
+// limits: every node applies the log's changes by them, so the nodes of
+// one service must share them.
+func configHash(apps []signaling.AppConfig, limits signaling.Limits) string {
+	b, _ := json.Marshal(struct {
+		Apps   []signaling.AppConfig
+		Limits signaling.Limits
+	}{apps, limits})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// sameConfig refuses to join a cluster whose live nodes run another
+// configuration: their copies of the state would part.
+func sameConfig(ctx context.Context, clu *cluster.Cluster, self nodeInfo) error {
+	live, err := clu.Live(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range live {
+		if n.ID == clu.NodeID() {
+			continue
+		}
+		var other nodeInfo
+		if json.Unmarshal([]byte(n.Info), &other) != nil || other.Config != self.Config {
+			return fmt.Errorf("node: node %s (%s) runs another configuration of apps, queues or limits (%s, this one %s): the nodes of one service must share one; to change it, stop them all",
+				n.ID, other.URL, other.Config, self.Config)
+		}
+	}
+	return nil
 }
