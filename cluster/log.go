@@ -189,9 +189,9 @@ func (c *Cluster) followStep(ctx context.Context, f *follower, fn func(pos strin
 		f.head = len(page) < pageSize
 		return nil
 	}
-	if f.last.after(info.lastGenerated) {
+	if f.last.after(info.last) {
 		c.log.Warn("cluster: the log's last position is below this node's: Redis lost the log (restarted without its data?)",
-			"was", f.last.String(), "log", info.lastGenerated.String())
+			"was", f.last.String(), "log", info.last.String())
 		return ErrLogLost
 	}
 	return c.waitEntry(ctx, f)
@@ -221,28 +221,29 @@ func (c *Cluster) setEpoch(ctx context.Context) error {
 
 // logInfo is what readPage learns of the stream.
 type logInfo struct {
-	epoch         string   // the epoch key ("": none)
-	lastGenerated streamID // the last position Redis gave (0-0: none)
-	trimmed       streamID // the last position trimmed or deleted (0-0: none)
+	epoch   string   // the epoch key ("": none)
+	last    streamID // the stream's last entry (0-0: none)
+	trimmed streamID // the last position trimmed (0-0: none)
 }
 
 // readPage reads up to pageSize entries after last and, in the same
-// transaction, the stream's last and highest trimmed positions.
+// transaction, the log's epoch, the last position trimmed and the
+// stream's last entry (XREVRANGE, cheaper than XINFO STREAM, which
+// returns whole entries: the log is only ever trimmed at its front, so
+// its last entry is the last position Redis gave).
 func (c *Cluster) readPage(ctx context.Context, last streamID) ([]redis.XMessage, logInfo, error) {
 	rctx, cancel := context.WithTimeout(ctx, c.readSlack)
 	defer cancel()
 	var (
 		epoch   *redis.StringCmd
 		trimmed *redis.StringCmd
-		exists  *redis.IntCmd
-		xinfo   *redis.XInfoStreamCmd
+		tail    *redis.XMessageSliceCmd
 		read    *redis.XStreamSliceCmd
 	)
 	_, err := c.rdb.TxPipelined(rctx, func(p redis.Pipeliner) error {
 		epoch = p.Get(rctx, c.keys.epoch)
 		trimmed = p.HGet(rctx, c.keys.snapshot, "trimmed")
-		exists = p.Exists(rctx, c.keys.log)
-		xinfo = p.XInfoStream(rctx, c.keys.log)
+		tail = p.XRevRangeN(rctx, c.keys.log, "+", "-", 1)
 		read = p.XRead(rctx, &redis.XReadArgs{Streams: []string{c.keys.log, last.String()}, Count: pageSize, Block: -1})
 		return nil
 	})
@@ -260,33 +261,19 @@ func (c *Cluster) readPage(ctx context.Context, last streamID) ([]redis.XMessage
 			return nil, info, perr
 		}
 	}
-	if exists.Err() != nil {
-		if err == nil {
-			err = exists.Err()
-		}
-		return nil, info, err
-	}
-	if exists.Val() == 0 {
-		return nil, info, nil // no log: XINFO failed, XREAD found nothing
-	}
-	if err := xinfo.Err(); err != nil {
+	if err := tail.Err(); err != nil {
 		return nil, info, err
 	}
 	if err := read.Err(); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, info, err
 	}
-	x := xinfo.Val()
-	var perr error
-	if info.lastGenerated, perr = parseID(x.LastGeneratedID); perr != nil {
-		return nil, info, perr
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, info, err
 	}
-	if x.MaxDeletedEntryID != "" { // Redis 7: entries deleted with XDEL
-		md, perr := parseID(x.MaxDeletedEntryID)
-		if perr != nil {
+	if t := tail.Val(); len(t) > 0 {
+		var perr error
+		if info.last, perr = parseID(t[0].ID); perr != nil {
 			return nil, info, perr
-		}
-		if md.after(info.trimmed) {
-			info.trimmed = md
 		}
 	}
 	var page []redis.XMessage
