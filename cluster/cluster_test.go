@@ -435,6 +435,24 @@ func waitErr(t *testing.T, col *collector, want error) {
 	}
 }
 
+// A log that lost its end (Redis restored from an append-only file
+// missing its last second) is told by the entry last read being gone,
+// though entries appended since come after it.
+func TestFollowLogLostItsEnd(t *testing.T) {
+	e := newEnv(t)
+	c := e.open(nil)
+	col := e.follow(c, "")
+	appendRetry(t, c, "a")
+	appendRetry(t, c, "b")
+	col.waitFor(t, 2, 5*time.Second)
+	pos, _ := col.snapshot()
+	if err := e.raw.XDel(ctxT(t, 5*time.Second), "crv:log", pos[1]).Err(); err != nil {
+		t.Fatal(err)
+	}
+	appendRetry(t, c, "c")
+	waitErr(t, col, cluster.ErrLogLost)
+}
+
 func TestEntrySize(t *testing.T) {
 	e := newEnv(t)
 	c := e.open(nil)

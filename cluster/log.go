@@ -171,6 +171,13 @@ func (c *Cluster) followStep(ctx context.Context, f *follower, fn func(pos strin
 	if info.trimmed.after(f.last) {
 		return fmt.Errorf("%w (entries up to %s are gone, the follower is at %s)", ErrTrimmed, info.trimmed, f.last)
 	}
+	if f.last != (streamID{}) && f.last.after(info.trimmed) && !info.mine {
+		// The entry last read is gone, yet not trimmed: Redis came back
+		// with a log that lacks its end (an append-only file that lost
+		// its last second), which the entries added since would hide.
+		c.log.Warn("cluster: the log lost the entry this node read last: Redis lost the end of the log", "was", f.last.String())
+		return ErrLogLost
+	}
 	if len(page) > 0 {
 		for _, m := range page {
 			id, err := parseID(m.ID)
@@ -224,6 +231,7 @@ type logInfo struct {
 	epoch   string   // the epoch key ("": none)
 	last    streamID // the stream's last entry (0-0: none)
 	trimmed streamID // the last position trimmed (0-0: none)
+	mine    bool     // the position read after is an entry of the log
 }
 
 // readPage reads up to pageSize entries after last and, in the same
@@ -238,12 +246,14 @@ func (c *Cluster) readPage(ctx context.Context, last streamID) ([]redis.XMessage
 		epoch   *redis.StringCmd
 		trimmed *redis.StringCmd
 		tail    *redis.XMessageSliceCmd
+		at      *redis.XMessageSliceCmd
 		read    *redis.XStreamSliceCmd
 	)
 	_, err := c.rdb.TxPipelined(rctx, func(p redis.Pipeliner) error {
 		epoch = p.Get(rctx, c.keys.epoch)
 		trimmed = p.HGet(rctx, c.keys.snapshot, "trimmed")
 		tail = p.XRevRangeN(rctx, c.keys.log, "+", "-", 1)
+		at = p.XRange(rctx, c.keys.log, last.String(), last.String())
 		read = p.XRead(rctx, &redis.XReadArgs{Streams: []string{c.keys.log, last.String()}, Count: pageSize, Block: -1})
 		return nil
 	})
@@ -264,6 +274,10 @@ func (c *Cluster) readPage(ctx context.Context, last streamID) ([]redis.XMessage
 	if err := tail.Err(); err != nil {
 		return nil, info, err
 	}
+	if err := at.Err(); err != nil {
+		return nil, info, err
+	}
+	info.mine = len(at.Val()) > 0
 	if err := read.Err(); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, info, err
 	}

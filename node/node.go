@@ -2,8 +2,6 @@ package node
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,7 +115,7 @@ func Start(cfg Config) (*Node, error) {
 		return sig.NodeDown(id)
 	}
 	if rc := cfg.File.Redis; rc.Addr != "" {
-		info := nodeInfo{URL: "http://" + ln.Addr().String(), Config: configHash(apps, cfg.File.Limits)}
+		info := nodeInfo{URL: "http://" + ln.Addr().String(), Config: signaling.SharedHash(apps, cfg.File.Limits)}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		clu, err = cluster.Open(ctx, cluster.Config{
 			Addr: rc.Addr, Password: rc.Password, DB: rc.DB, TLS: rc.TLS, Prefix: rc.Prefix,
@@ -257,24 +255,12 @@ func (n *Node) TURNAddrs() turnsrv.Addrs {
 // heartbeat.
 type nodeInfo struct {
 	URL    string `json:"url"`
-	Config string `json:"config"` // configHash of its apps and limits
+	Config string `json:"config"` // signaling.SharedHash of its apps and limits
 }
 
 func (i nodeInfo) String() string {
 	b, _ := json.Marshal(i)
 	return string(b)
-}
-
-// configHash names a configuration of apps (with their queues) and
-// limits: every node applies the log's changes by them, so the nodes of
-// one service must share them.
-func configHash(apps []signaling.AppConfig, limits signaling.Limits) string {
-	b, _ := json.Marshal(struct {
-		Apps   []signaling.AppConfig
-		Limits signaling.Limits
-	}{apps, limits})
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:8])
 }
 
 // sameConfig refuses to join a cluster whose live nodes run another
@@ -290,7 +276,7 @@ func sameConfig(ctx context.Context, clu *cluster.Cluster, self nodeInfo) error 
 		}
 		var other nodeInfo
 		if json.Unmarshal([]byte(n.Info), &other) != nil || other.Config != self.Config {
-			return fmt.Errorf("node: node %s (%s) runs another configuration of apps, queues or limits (%s, this one %s): the nodes of one service must share one; to change it, stop them all",
+			return fmt.Errorf("node: node %s (%s) runs another configuration of apps, queues or limits (%s, this one %s): the nodes of one service must share one; to change it, stop them all (a node stopped by kill -9 counts for 6 s more)",
 				n.ID, other.URL, other.Config, self.Config)
 		}
 	}

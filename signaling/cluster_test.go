@@ -495,15 +495,30 @@ func TestClusterLogLost(t *testing.T) {
 func TestClusterLogDown(t *testing.T) {
 	l := newMemLog()
 	nodes := startNodes(t, l, 2, nil)
-	alice := login(t, nodes[0], "alice")
+	alice, carol := login(t, nodes[0], "alice"), login(t, nodes[1], "carol")
 	l.down.Store(true)
-	alice.fails(protocol.ServerException, protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: 1})
-	if got := statusOf(userStatus(t, alice), "alice"); got.DNDType != 0 {
+	alice.rpcAsync(protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: 1})
+	c := dial(t, nodes[1])
+	c.rpcAsync(protocol.MethodLogin, loginParams("acme", "acme-secret", "bob"))
+	// Reads of a node's copy answer meanwhile.
+	if got := statusOf(userStatus(t, carol), "alice"); got.DNDType != 0 || got.UserStatus != protocol.UserIdle {
 		t.Fatalf("alice %+v", got)
 	}
-	c := dial(t, nodes[1])
-	c.fails(protocol.ServerException, protocol.MethodLogin, loginParams("acme", "acme-secret", "bob"))
+	time.Sleep(2*appendTimeout + 200*time.Millisecond) // both appends failed
+	// Once the log takes changes again, the two are answered 8: the log
+	// has moved past their void time without them.
 	l.down.Store(false)
+	for _, cl := range []*wsClient{alice, c} {
+		if e := cl.answer(); e == nil || e.Code != protocol.ServerException {
+			t.Fatalf("answer with the log down: %v", e)
+		}
+	}
+	if got := statusOf(userStatus(t, carol), "alice"); got.DNDType != 0 {
+		t.Fatalf("alice %+v", got)
+	}
+	if got := statusOf(userStatus(t, carol), "bob"); got.UserStatus == protocol.UserIdle {
+		t.Fatalf("bob's login that failed counted: %+v", got)
+	}
 	alice.ok(protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: 1}, nil)
 	agree(t, nodes)
 }
@@ -645,6 +660,15 @@ func (c *wsClient) rpcAsync(method string, params any) {
 // come first are kept for expectEvent.
 func (c *wsClient) awaitAnswer() {
 	c.t.Helper()
+	if e := c.answer(); e != nil {
+		c.t.Fatalf("answer %d: %v", c.nextID, e)
+	}
+}
+
+// answer waits for the answer to the last request sent and returns its
+// error, if any.
+func (c *wsClient) answer() *protocol.Error {
+	c.t.Helper()
 	want, _ := json.Marshal(c.nextID)
 	for {
 		m := c.next()
@@ -653,10 +677,7 @@ func (c *wsClient) awaitAnswer() {
 			continue
 		}
 		if string(m.ID) == string(want) {
-			if m.Error != nil {
-				c.t.Fatalf("answer %s: %v", m.ID, m.Error)
-			}
-			return
+			return m.Error
 		}
 	}
 }

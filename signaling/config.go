@@ -1,9 +1,14 @@
 package signaling
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -171,4 +176,29 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: Store: no store", ErrConfig)
 	}
 	return nil
+}
+
+// SharedHash names what the nodes of one cluster must share, because the
+// log's changes are applied by it: the apps (by ID, sorted) with their
+// queues as the node runs them, and the limits an applier reads (members
+// per meeting, ringing time). Secrets, TURN servers and what bounds one
+// node's own connections are left out: nodes may differ in them.
+func SharedHash(apps []AppConfig, limits Limits) string {
+	l := Config{Limits: limits}.withDefaults().Limits
+	type sharedApp struct {
+		ID    string
+		Queue QueueConfig
+	}
+	shared := struct {
+		Apps        []sharedApp
+		MaxMembers  int
+		CallTimeout time.Duration
+	}{MaxMembers: l.MaxMembers, CallTimeout: l.CallTimeout}
+	for _, a := range apps {
+		shared.Apps = append(shared.Apps, sharedApp{ID: a.ID, Queue: a.Queue.withDefaults()})
+	}
+	slices.SortFunc(shared.Apps, func(x, y sharedApp) int { return strings.Compare(x.ID, y.ID) })
+	b, _ := json.Marshal(shared)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
 }

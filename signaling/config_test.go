@@ -63,3 +63,37 @@ func TestConfigDefaults(t *testing.T) {
 		t.Errorf("withDefaults changed set limits: %+v", got)
 	}
 }
+
+// Nodes of one cluster compare SharedHash: it names what the appliers
+// read, however it is written, and nothing else.
+func TestSharedHash(t *testing.T) {
+	a := AppConfig{ID: "a", Secret: "s1", Queue: QueueConfig{Queues: []QueueDef{{ID: 1, Name: "Sales"}}}}
+	b := AppConfig{ID: "b", Secret: "s2"}
+	base := SharedHash([]AppConfig{a, b}, Limits{})
+	a2, b2 := a, b
+	a2.Secret, b2.TURNServers = "other", []string{"turn:x"}
+	same := map[string]string{
+		"apps in another order": SharedHash([]AppConfig{b, a}, Limits{}),
+		"defaults written out":  SharedHash([]AppConfig{a, b}, Limits{MaxMembers: DefaultLimits.MaxMembers, CallTimeout: DefaultLimits.CallTimeout}),
+		"secrets, TURN servers": SharedHash([]AppConfig{a2, b2}, Limits{}),
+		"one node's own limits": SharedHash([]AppConfig{a, b}, Limits{Rate: 7, Burst: 9, MaxConnections: 3}),
+	}
+	for what, h := range same {
+		if h != base {
+			t.Errorf("%s changes the hash", what)
+		}
+	}
+	a3 := a
+	a3.Queue.Queues = []QueueDef{{ID: 2, Name: "Sales"}}
+	differ := map[string]string{
+		"members per meeting": SharedHash([]AppConfig{a, b}, Limits{MaxMembers: 7}),
+		"ringing time":        SharedHash([]AppConfig{a, b}, Limits{CallTimeout: time.Second}),
+		"a queue":             SharedHash([]AppConfig{a3, b}, Limits{}),
+		"an app fewer":        SharedHash([]AppConfig{a}, Limits{}),
+	}
+	for what, h := range differ {
+		if h == base {
+			t.Errorf("%s leaves the hash as it was", what)
+		}
+	}
+}

@@ -127,6 +127,7 @@ type replication struct {
 	waiters  map[uint64]*waiter
 	pending  [][]byte // changes nobody waits for, to append again
 	retrying bool
+	stopped  bool            // no more appends: the node has left
 	ctx      context.Context // ends when the node stops following
 	cancel   context.CancelFunc
 	done     chan struct{}
@@ -253,52 +254,57 @@ func (r *replication) send(a *app, s *session, kind string, user protocol.UserID
 	cancel()
 	if err != nil {
 		a.srv.log.Error("cluster: append", "kind", kind, "err", err)
-		return r.awaitUncertain(w, &ch)
+		return r.await(a, s, w, &ch, true)
 	}
 	// The log has it: its outcome is decided, and this node will read it.
-	select {
-	case res := <-w.done:
-		return res.res, res.e
-	case <-time.After(applyWait):
-	}
-	if !r.forget(ch.Ref) {
-		res := <-w.done // being applied now
-		return res.res, res.e
-	}
-	// This node cannot keep up with the log: what it would answer may be
-	// wrong, so the session ends rather than hear a result.
-	a.srv.log.Error("cluster: this node did not apply its own change in time", "kind", kind, "wait", applyWait)
-	if s != nil {
-		go s.finish(protocol.ConnectionLost)
-	}
-	return nil, errClusterDown()
+	return r.await(a, s, w, &ch, false)
 }
 
-// awaitUncertain waits for a change whose append failed: Redis may still
-// have taken it (a reply lost, a Redis that hung and went on), in which
-// case it counts unless the log took it after its void time. Either it
-// comes back through the log, or the node has applied an entry the log
-// took after that time (then it cannot come back valid: the log is in
-// its own time order), or the node's own clock is a second past it with
-// nothing read meanwhile (Redis is away).
-func (r *replication) awaitUncertain(w *waiter, ch *change) (any, *protocol.Error) {
+// await waits for a request's change to come back through the log.
+// uncertain says its append failed: Redis may still have taken it (a
+// reply lost in a partition, a Redis that hung and went on), and then it
+// counts unless the log took it after its void time. So 8 is answered
+// only on proof that it cannot count: the node has applied an entry the
+// log took after the void time (the log is in its own time order). A
+// marker appended meanwhile moves the log past that time once Redis
+// takes changes again. A node that cannot tell within applyWait ends the
+// session rather than answer what may be false; so does one stopping.
+func (r *replication) await(a *app, s *session, w *waiter, ch *change, uncertain bool) (any, *protocol.Error) {
+	if uncertain {
+		r.appendAsync(a.srv, changeMark, r.markEntry(a))
+	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
+	deadline := time.After(applyWait)
 	for {
 		select {
 		case res := <-w.done:
 			return res.res, res.e
-		case now := <-tick.C:
-			if r.logTime.Load() <= ch.Void && now.UnixMilli() <= ch.Void+time.Second.Milliseconds() {
+		case <-tick.C:
+			if !uncertain || r.logTime.Load() <= ch.Void {
 				continue
 			}
-			if !r.forget(ch.Ref) {
-				res := <-w.done
-				return res.res, res.e
+		case <-deadline:
+			a.srv.log.Error("cluster: this node did not learn the outcome of its own change in time; the session ends", "kind", ch.Kind, "wait", applyWait)
+			if s != nil {
+				go s.finish(protocol.ConnectionLost)
 			}
-			return nil, errClusterDown()
+		case <-r.ctx.Done():
 		}
+		if !r.forget(ch.Ref) {
+			res := <-w.done // being applied now
+			return res.res, res.e
+		}
+		return nil, errClusterDown()
 	}
+}
+
+// changeMark changes nothing: it moves the log on (await).
+const changeMark = "mark"
+
+func (r *replication) markEntry(a *app) []byte {
+	b, _ := json.Marshal(change{Kind: changeMark, App: a.cfg.ID, Node: r.node, At: time.Now().UnixMilli()})
+	return b
 }
 
 // appendAsync appends a change nobody waits for (a logoff, a timer's,
@@ -309,13 +315,17 @@ func (r *replication) awaitUncertain(w *waiter, ch *change) (any, *protocol.Erro
 // that has moved on.
 func (r *replication) appendAsync(srv *Server, kind string, entry []byte) {
 	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		return // the node has told the others it is down
+	}
 	if r.retrying {
 		r.pending = append(r.pending, entry)
 		r.mu.Unlock()
 		return
 	}
 	r.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
+	ctx, cancel := context.WithTimeout(r.ctx, appendTimeout)
 	err := r.c.Append(ctx, entry)
 	cancel()
 	if err == nil {
@@ -323,12 +333,14 @@ func (r *replication) appendAsync(srv *Server, kind string, entry []byte) {
 	}
 	srv.log.Warn("cluster: append; kept to try again", "kind", kind, "err", err)
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return
+	}
 	r.pending = append(r.pending, entry)
-	start := !r.retrying
-	r.retrying = true
-	r.mu.Unlock()
-	if start {
-		r.wg.Add(1)
+	if !r.retrying {
+		r.retrying = true
+		r.wg.Add(1) // under r.mu, which stopCluster takes before Wait
 		go r.retry(srv)
 	}
 }
@@ -611,6 +623,9 @@ func (srv *Server) startCluster(c Cluster, snapEvery int) error {
 // stopCluster stops following the log.
 func (srv *Server) stopCluster() {
 	if r := srv.repl; r != nil && r.cancel != nil {
+		r.mu.Lock()
+		r.stopped = true
+		r.mu.Unlock()
 		r.cancel()
 		<-r.done
 		r.wg.Wait()
@@ -668,6 +683,7 @@ type nodeDownParams struct {
 }
 
 func init() {
+	registerChange(changeMark, false, func(*app, *applied) (any, *protocol.Error) { return nil, nil })
 	registerChange(changeCaughtUp, false, func(a *app, x *applied) (any, *protocol.Error) {
 		if p := param[caughtUpParams](x); x.local && p.Node == a.srv.repl.node && a.srv.caughtUp != nil {
 			x.then(a.srv.caughtUp)
