@@ -399,7 +399,8 @@ func TestFollowSurvivesRestart(t *testing.T) {
 }
 
 // A log replaced under the same epoch (deleted by hand, say): its last
-// position is below the follower's, which reads it from its first entry.
+// position is below the follower's, which stops with ErrLogLost; a
+// follower from the start reads the new log.
 func TestFollowLogReplaced(t *testing.T) {
 	e := newEnv(t)
 	c := e.open(nil)

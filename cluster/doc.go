@@ -18,16 +18,18 @@
 //   - <prefix>snapshot, a hash of pos, state and trimmed: the newest
 //     shared state a node saved, the position of the last entry it
 //     includes (SaveSnapshot), and the last entry trimmed. Saving trims
-//     the log of the entries before pos, so that the log does not grow
-//     without end; a node that joins restores the snapshot and follows
-//     the log after pos. A node that follows from before trimmed would
-//     miss entries: Follow tells it with ErrTrimmed.
+//     the log of the entries before the previous snapshot's pos, so that
+//     the log does not grow without end and a node that lags by less
+//     than one interval keeps following; a node that joins restores the
+//     snapshot and follows the log after pos. A node that follows from
+//     before trimmed would miss entries: Follow tells it with ErrTrimmed.
 //   - <prefix>epoch: a random name for the log, set when there is none.
 //     A Redis that restarted without its data has no epoch until a node
-//     sets a new one, and a follower that sees the name change reads the
-//     new log from its first entry. Stream IDs cannot tell this by
-//     themselves: those of the new log are made from Redis's clock and
-//     can be above or below the last one a node read.
+//     sets a new one, and a follower that sees the name change, or finds
+//     the entry it read last gone (a log that lost its end), returns
+//     ErrLogLost: its copy is of a log that is no more. Stream IDs cannot
+//     tell this by themselves: those of the new log are made from Redis's
+//     clock and can be above or below the last one a node read.
 //   - <prefix>node:<id>, one per live node, holding Config.Info, with a
 //     time to live of Config.NodeTTL that its heartbeat renews every
 //     Config.Heartbeat; and <prefix>nodes, the set of the node IDs.

@@ -454,9 +454,8 @@ func TestClusterOriginLags(t *testing.T) {
 	alice.ok(protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: 1}, nil)
 	bob.expectEvent(protocol.EventNotifyUserStatus, nil)
 
-	saved := applyWait
-	applyWait = 200 * time.Millisecond
-	t.Cleanup(func() { applyWait = saved })
+	saved := applyWait.Swap(int64(200 * time.Millisecond))
+	t.Cleanup(func() { applyWait.Store(saved) })
 	resume = nodes[0].srv.repl.c.(*memNode).pause()
 	alice.rpcAsync(protocol.MethodSetDNDStatus, protocol.SetDNDStatusParams{DNDStatus: 0})
 	alice.waitClosed()

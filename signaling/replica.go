@@ -153,8 +153,10 @@ type result struct {
 
 // applyWait bounds how long a request waits for its change, once in the
 // log, to come back through it; a node that lags more ends the session.
-// A variable for the tests.
-var applyWait = 30 * time.Second
+// Nanoseconds, changed by tests.
+var applyWait atomic.Int64
+
+func init() { applyWait.Store(int64(30 * time.Second)) }
 
 // A request's change that the log has not taken within appendTimeout is
 // refused with 8. A write that timed out may still reach the log (Redis
@@ -270,22 +272,26 @@ func (r *replication) send(a *app, s *session, kind string, user protocol.UserID
 // takes changes again. A node that cannot tell within applyWait ends the
 // session rather than answer what may be false; so does one stopping.
 func (r *replication) await(a *app, s *session, w *waiter, ch *change, uncertain bool) (any, *protocol.Error) {
+	var tick <-chan time.Time // nil: a change the log has waits for itself
 	if uncertain {
 		r.appendAsync(a.srv, changeMark, r.markEntry(a))
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		tick = t.C
 	}
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(applyWait)
+	wait := time.Duration(applyWait.Load())
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
 	for {
 		select {
 		case res := <-w.done:
 			return res.res, res.e
-		case <-tick.C:
-			if !uncertain || r.logTime.Load() <= ch.Void {
+		case <-tick:
+			if r.logTime.Load() <= ch.Void {
 				continue
 			}
-		case <-deadline:
-			a.srv.log.Error("cluster: this node did not learn the outcome of its own change in time; the session ends", "kind", ch.Kind, "wait", applyWait)
+		case <-deadline.C:
+			a.srv.log.Error("cluster: this node did not learn the outcome of its own change in time; the session ends", "kind", ch.Kind, "wait", wait)
 			if s != nil {
 				go s.finish(protocol.ConnectionLost)
 			}

@@ -2,10 +2,10 @@ package loadgen
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/crvnode/crvnode/internal/redistest"
 )
 
 // TestClusterBench runs `crvload bench cluster` tiny: one node on its
@@ -17,13 +17,7 @@ func TestClusterBench(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the node and runs it, and redis-server, as processes")
 	}
-	redis, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server not installed (CI=true): apt-get install redis-server")
-		}
-		t.Skip("redis-server not installed: apt-get install redis-server")
-	}
+	redis := redistest.Binary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	bin, err := BuildNode(ctx, t.TempDir())

@@ -43,14 +43,7 @@ type Server struct {
 // redis-server on PATH the test is skipped, or fails when CI=true.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server not installed (CI=true): apt-get install redis-server")
-		}
-		t.Skip("redis-server not installed: apt-get install redis-server")
-	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	s := &Server{t: t, bin: Binary(t), dir: t.TempDir()}
 	var last error
 	for range portTries {
 		port, err := freePort()
@@ -214,4 +207,18 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// Binary is the redis-server on PATH, for a test that starts it itself;
+// without one the test is skipped, or fails when CI=true.
+func Binary(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("redis-server not installed (CI=true): apt-get install redis-server")
+		}
+		t.Skip("redis-server not installed: apt-get install redis-server")
+	}
+	return bin
 }
