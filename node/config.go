@@ -29,6 +29,12 @@ type FileConfig struct {
 	// PublicURL is the node's public base URL, used in pubMeetUrl; empty
 	// uses the Host a client connected to.
 	PublicURL string `yaml:"publicURL"`
+	// NodeURL is this node's own address as clients reach it
+	// (http[s]://host:port), when it is one of several: a session moves
+	// to the node forwarding the media of the meeting it enters, and its
+	// SDK reconnects here. Empty: http://<the HTTP listen address>, right
+	// when clients reach the nodes directly on loopback or a flat network.
+	NodeURL string `yaml:"nodeURL"`
 	// TURN tunes the embedded TURN server (its address is the -turn flag).
 	TURN TURNConfig `yaml:"turn"`
 	// Redis joins the node to the others using the same Redis: they serve

@@ -115,7 +115,10 @@ func Start(cfg Config) (*Node, error) {
 		return sig.NodeDown(id)
 	}
 	if rc := cfg.File.Redis; rc.Addr != "" {
-		info := nodeInfo{URL: "http://" + ln.Addr().String(), Config: signaling.SharedHash(apps, cfg.File.Limits)}
+		info := nodeInfo{URL: "http://" + ln.Addr().String(), Client: cfg.File.NodeURL, Config: signaling.SharedHash(apps, cfg.File.Limits)}
+		if info.Client == "" {
+			info.Client = info.URL
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		clu, err = cluster.Open(ctx, cluster.Config{
 			Addr: rc.Addr, Password: rc.Password, DB: rc.DB, TLS: rc.TLS, Prefix: rc.Prefix,
@@ -144,6 +147,7 @@ func Start(cfg Config) (*Node, error) {
 		Media:          mediaOf(media, relay),
 		ICEServers:     turn.iceServers,
 		Cluster:        sigCluster,
+		NodeURL:        nodeURL(clu),
 		Logger:         log,
 		Registerer:     reg,
 	})
@@ -254,13 +258,35 @@ func (n *Node) TURNAddrs() turnsrv.Addrs {
 // nodeInfo is what a node of a cluster says of itself with its
 // heartbeat.
 type nodeInfo struct {
-	URL    string `json:"url"`
+	URL    string `json:"url"`    // where the other nodes reach it
+	Client string `json:"client"` // where clients reach it (FileConfig.NodeURL)
 	Config string `json:"config"` // signaling.SharedHash of its apps and limits
 }
 
 func (i nodeInfo) String() string {
 	b, _ := json.Marshal(i)
 	return string(b)
+}
+
+// nodeURL finds where clients reach a live node of the cluster, for a
+// session moving there; nil on its own.
+func nodeURL(clu *cluster.Cluster) func(context.Context, string) (string, error) {
+	if clu == nil {
+		return nil
+	}
+	return func(ctx context.Context, id string) (string, error) {
+		live, err := clu.Live(ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, n := range live {
+			var info nodeInfo
+			if n.ID == id && json.Unmarshal([]byte(n.Info), &info) == nil && info.Client != "" {
+				return info.Client, nil
+			}
+		}
+		return "", fmt.Errorf("node: node %s is not live", id)
+	}
 }
 
 // sameConfig refuses to join a cluster whose live nodes run another

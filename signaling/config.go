@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -75,6 +76,11 @@ type Config struct {
 	// Cluster joins the node to others sharing the same log (replica.go);
 	// nil: the node is on its own and keeps its state in Store.
 	Cluster Cluster
+	// NodeURL finds the address clients reach another node of the
+	// cluster at (http://host:port, the base of its /ws), for a session
+	// that must move there: one entering a meeting whose media that node
+	// forwards. nil: such a member is refused with 803.
+	NodeURL func(ctx context.Context, node string) (string, error)
 	// SnapshotEvery is how many entries of the cluster's log a snapshot
 	// of the state is saved after (0: DefaultSnapshotEvery).
 	SnapshotEvery int

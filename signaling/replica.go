@@ -741,6 +741,25 @@ func (srv *Server) stub(node string, sess uint64) *session {
 	return &session{srv: srv, node: node, serial: sess, stub: true, ended: true}
 }
 
+// UserNode tells which node of the cluster holds the session of user id
+// of app appID (NodeID's value for this one), and false when the user is
+// offline or unknown.
+func (srv *Server) UserNode(appID string, id protocol.UserID) (string, bool) {
+	a := srv.apps[appID]
+	if a == nil {
+		return "", false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if u := a.users[id]; u != nil && u.sess != nil {
+		return u.sess.node, true
+	}
+	return "", false
+}
+
+// NodeID names this node in the cluster's log ("" on its own).
+func (srv *Server) NodeID() string { return srv.nodeID() }
+
 // localSession reports whether s is a session of this node.
 func localSession(s *session) bool { return s != nil && !s.stub }
 
