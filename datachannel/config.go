@@ -112,6 +112,13 @@ type RelayConfig struct {
 	Wake func(app string, user UserID) bool
 	// WakeTimeout bounds that wait; default DefaultWakeTimeout.
 	WakeTimeout time.Duration
+	// Remote finds the node of a task's target that has no channel here
+	// and no wait for one: it returns the Link to that node's relay (made
+	// with NewLink), which takes the task, or false for a user on no
+	// other node (the task then waits for a woken user, or is refused).
+	// Nil: every target is on this node. The relay calls it without
+	// holding its lock, for a task from one of this node's clients only.
+	Remote func(app string, user UserID) (*Link, bool)
 	// Logger receives diagnostics; default slog.Default().
 	Logger *slog.Logger
 }

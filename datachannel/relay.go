@@ -36,6 +36,7 @@ type Relay struct {
 	mu      sync.Mutex
 	peers   map[peerKey]*RelayChannel // who a target user ID reaches
 	waiting map[peerKey]*RelayChannel // woken targets: what waits for their channel
+	links   map[*Link]struct{}        // links to other nodes' relays, open
 	stats   RelayStats
 }
 
@@ -47,6 +48,7 @@ type peerKey struct {
 // RelayStats are the relay's gauges and counters, for metrics.
 type RelayStats struct {
 	Peers             int    // data channels attached
+	Links             int    // links to other nodes open
 	Waiting           int    // users asked to open a channel, with tasks waiting for it
 	ActiveTasks       int    // tasks under way
 	BufferedBytes     int64  // forwarded to receivers and not yet credited back: the node's share
@@ -66,7 +68,7 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 		return nil, err
 	}
 	return &Relay{cfg: cfg, log: cfg.Logger, now: time.Now, peers: make(map[peerKey]*RelayChannel),
-		waiting: make(map[peerKey]*RelayChannel)}, nil
+		waiting: make(map[peerKey]*RelayChannel), links: make(map[*Link]struct{})}, nil
 }
 
 // Sweep fails every task that has seen no frame for RelayConfig.StallTimeout
@@ -78,12 +80,20 @@ func (r *Relay) Sweep(now time.Time) {
 	}
 	var b batch
 	r.mu.Lock()
-	for _, p := range r.peers {
+	stalled := func(p *RelayChannel) {
 		for _, t := range p.out {
 			if now.Sub(t.last) > r.cfg.StallTimeout {
 				r.log.Info("datachannel: transfer stalled", "user", p.user, "task", t.id)
 				r.failLocked(t, protocol.SendFail, &b)
 			}
+		}
+	}
+	for _, p := range r.peers {
+		stalled(p)
+	}
+	for l := range r.links { // tasks from users of other nodes
+		for _, p := range l.proxiesLocked() {
+			stalled(p)
 		}
 	}
 	r.mu.Unlock()
@@ -114,6 +124,7 @@ func (r *Relay) Stats() RelayStats {
 	s := r.stats
 	s.Peers = len(r.peers)
 	s.Waiting = len(r.waiting)
+	s.Links = len(r.links)
 	return s
 }
 
@@ -127,12 +138,16 @@ func (r *Relay) BufferedBytes() int64 {
 // RelayChannel is one client's data channel as the relay sees it. While a
 // woken user's channel is awaited, a RelayChannel with no send stands in
 // for it: tasks to the user are its, and their frames wait in its queue
-// until the channel attaches and takes them over.
+// until the channel attaches and takes them over. A user of another node
+// is a RelayChannel too, on the Link to that node: one for each user of
+// this node it exchanges tasks with (local), whose frames the link carries.
 type RelayChannel struct {
-	r    *Relay
-	app  string
-	user UserID
-	send SendFunc // nil for a stand-in
+	r     *Relay
+	app   string
+	user  UserID
+	send  SendFunc // nil for a stand-in
+	link  *Link    // the link to the user's node, for a user of another node
+	local UserID   // with link: the user of this node on the other side of its tasks
 
 	// Guarded by Relay.mu.
 	out    map[TaskID]*relayTask // tasks this client sends
@@ -249,18 +264,49 @@ func (p *RelayChannel) Handle(frame []byte) {
 	r := p.r
 	var b batch
 	f, err := Decode(frame)
+	var route *Link
+	if err == nil && (f.Type == TypeCmd || f.Type == TypeOffer) {
+		route = r.route(p, f.Peer)
+	}
 	r.mu.Lock()
+	r.handleLocked(p, frame, &f, err, route, &b)
+	r.mu.Unlock()
+	b.flush()
+}
+
+// handleLocked takes one frame from p, decoded (err says whether it did);
+// route is the link to the node of a new task's target, if it is there.
+func (r *Relay) handleLocked(p *RelayChannel, frame []byte, f *Frame, err error, route *Link, b *batch) {
 	switch {
 	case p.closed:
 	case err != nil:
-		r.malformedLocked(p, frame, &b)
+		r.malformedLocked(p, frame, b)
 	case f.Type.fromSender():
-		r.fromSenderLocked(p, &f, frame, &b)
+		r.fromSenderLocked(p, f, frame, route, b)
 	default:
-		r.fromReceiverLocked(p, &f, frame, &b)
+		r.fromReceiverLocked(p, f, frame, b)
 	}
+}
+
+// route asks RelayConfig.Remote, without the relay's lock, where a new
+// task's target is when this node has neither its channel nor a wait for
+// it. Only a client of this node's own asks: a task from another node
+// is never sent on to a third.
+func (r *Relay) route(p *RelayChannel, to UserID) *Link {
+	if r.cfg.Remote == nil || p.link != nil {
+		return nil
+	}
+	key := peerKey{p.app, to}
+	r.mu.Lock()
+	here := r.peers[key] != nil || r.waiting[key] != nil
 	r.mu.Unlock()
-	b.flush()
+	if here {
+		return nil
+	}
+	if l, ok := r.cfg.Remote(p.app, to); ok && l != nil && l.r == r {
+		return l
+	}
+	return nil
 }
 
 // Close tells the relay that the peer's data channel is gone (or its
@@ -271,23 +317,28 @@ func (p *RelayChannel) Close() {
 	r := p.r
 	var b batch
 	r.mu.Lock()
-	if !p.closed {
-		p.closed = true
-		if r.peers[peerKey{p.app, p.user}] == p {
-			delete(r.peers, peerKey{p.app, p.user})
-		}
-		for _, t := range p.out {
-			r.failLocked(t, protocol.SendFail, &b)
-		}
-		for _, t := range p.in {
-			r.failLocked(t, protocol.SendFail, &b)
-		}
-	}
+	r.closeLocked(p, &b)
 	r.mu.Unlock()
 	p.qmu.Lock()
 	p.queue = nil
 	p.qmu.Unlock()
 	b.flush()
+}
+
+func (r *Relay) closeLocked(p *RelayChannel, b *batch) {
+	if p.closed {
+		return
+	}
+	p.closed = true
+	if r.peers[peerKey{p.app, p.user}] == p {
+		delete(r.peers, peerKey{p.app, p.user})
+	}
+	for _, t := range p.out {
+		r.failLocked(t, protocol.SendFail, b)
+	}
+	for _, t := range p.in {
+		r.failLocked(t, protocol.SendFail, b)
+	}
 }
 
 // retireLocked ends a stand-in's wait, if it still stands in for its

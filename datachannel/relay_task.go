@@ -25,9 +25,9 @@ type relayTask struct {
 func (t *relayTask) inFlight() int64 { return int64(t.sent-t.taken) + int64(t.cmdBytes) }
 
 // fromSenderLocked handles CMD, OFFER, CHUNK, END and CANCEL from p.
-func (r *Relay) fromSenderLocked(p *RelayChannel, f *Frame, frame []byte, b *batch) {
+func (r *Relay) fromSenderLocked(p *RelayChannel, f *Frame, frame []byte, route *Link, b *batch) {
 	if f.Type == TypeCmd || f.Type == TypeOffer {
-		r.startLocked(p, f, b)
+		r.startLocked(p, f, route, b)
 		return
 	}
 	t := p.out[f.TaskID]
@@ -62,7 +62,7 @@ func (r *Relay) fromSenderLocked(p *RelayChannel, f *Frame, frame []byte, b *bat
 		if r.unwaitLocked(t) {
 			return // the receiver never heard of it
 		}
-		if f.By != CancelBySender {
+		if f.By != CancelBySender && (p.link == nil || f.By != CancelByNode) { // another node's relay may cancel
 			f.By = CancelBySender
 			frame = mustEncode(f)
 		}
@@ -71,9 +71,10 @@ func (r *Relay) fromSenderLocked(p *RelayChannel, f *Frame, frame []byte, b *bat
 }
 
 // startLocked forwards a new CMD or OFFER to its target, with the sender
-// as Peer, or answers it with a RESULT.
-func (r *Relay) startLocked(p *RelayChannel, f *Frame, b *batch) {
-	dst, code := r.admitLocked(p, f, b)
+// as Peer, or answers it with a RESULT. route is the link to the target's
+// node, when the target is there.
+func (r *Relay) startLocked(p *RelayChannel, f *Frame, route *Link, b *batch) {
+	dst, code := r.admitLocked(p, f, route, b)
 	var fwd []byte
 	if code == protocol.NoErr {
 		f.Peer = p.user // the receiver learns who sends
@@ -84,6 +85,9 @@ func (r *Relay) startLocked(p *RelayChannel, f *Frame, b *batch) {
 		}
 	}
 	if code != protocol.NoErr {
+		if dst != nil {
+			dst.dropIdleLocked()
+		}
 		r.stats.TasksRefused++
 		b.send(p, mustEncode(&Frame{Type: TypeResult, TaskID: f.TaskID, Code: code}), nil)
 		return
@@ -104,8 +108,8 @@ func (r *Relay) startLocked(p *RelayChannel, f *Frame, b *batch) {
 
 // admitLocked checks a new task: a fresh task ID on both sides, the
 // sender's task limit, the node's size limits, and a target attached in
-// the sender's own app, or woken to attach.
-func (r *Relay) admitLocked(p *RelayChannel, f *Frame, b *batch) (*RelayChannel, protocol.Code) {
+// the sender's own app, on another node (route), or woken to attach.
+func (r *Relay) admitLocked(p *RelayChannel, f *Frame, route *Link, b *batch) (*RelayChannel, protocol.Code) {
 	size, limit, tooLarge := uint64(len(f.Data)), r.cfg.MaxCmd, protocol.SendCmdLarge
 	if f.Type == TypeOffer {
 		size, limit, tooLarge = f.Total, r.cfg.MaxBuffer, protocol.SendBufferLarge
@@ -123,8 +127,15 @@ func (r *Relay) admitLocked(p *RelayChannel, f *Frame, b *batch) (*RelayChannel,
 	}
 	dst := r.peers[peerKey{p.app, f.Peer}]
 	if dst == nil || dst.closed {
-		if dst = r.waitLocked(p.app, f.Peer, b); dst == nil {
-			return nil, protocol.SendDataTargetInvalid
+		switch {
+		case route != nil:
+			if dst = route.channelLocked(p.app, p.user, f.Peer); dst == nil {
+				return nil, protocol.SendFail // the link to the target's node is gone
+			}
+		default:
+			if dst = r.waitLocked(p.app, f.Peer, b); dst == nil {
+				return nil, protocol.SendDataTargetInvalid
+			}
 		}
 	}
 	if dst.in[f.TaskID] != nil {
@@ -229,6 +240,8 @@ func (r *Relay) removeLocked(t *relayTask) {
 	delete(t.dst.in, t.id)
 	r.stats.ActiveTasks--
 	r.addBufferedLocked(-t.inFlight())
+	t.src.dropIdleLocked()
+	t.dst.dropIdleLocked()
 }
 
 func (r *Relay) addBufferedLocked(n int64) {
