@@ -26,8 +26,12 @@ type twoNodes struct {
 func newTwoNodes(t *testing.T, cfgA, cfgB RelayConfig) *twoNodes {
 	t.Helper()
 	n := &twoNodes{onA: make(map[peerKey]bool), onB: make(map[peerKey]bool)}
-	cfgA.Remote = func(app string, user UserID) (*Link, bool) { return n.find(n.onB, app, user, func() *Link { return n.la }) }
-	cfgB.Remote = func(app string, user UserID) (*Link, bool) { return n.find(n.onA, app, user, func() *Link { return n.lb }) }
+	cfgA.Remote = func(app string, user UserID) (*Link, bool) {
+		return n.find(n.onB, app, user, func() *Link { return n.la })
+	}
+	cfgB.Remote = func(app string, user UserID) (*Link, bool) {
+		return n.find(n.onA, app, user, func() *Link { return n.lb })
+	}
 	n.a, n.b = newTestRelay(t, cfgA), newTestRelay(t, cfgB)
 	n.la, n.lb = n.a.NewLink(0), n.b.NewLink(0)
 	n.pumps.Add(2)
