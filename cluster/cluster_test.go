@@ -799,3 +799,34 @@ func TestParseURL(t *testing.T) {
 		}
 	}
 }
+
+// TestSecret: every node on one Redis reads the one secret the first made;
+// another prefix (another service) has its own; a Redis that lost it
+// gets a new one.
+func TestSecret(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.open(nil), e.open(nil)
+	other := e.open(func(c *cluster.Config) { c.Prefix = "other:" })
+	ctx := ctxT(t, 10*time.Second)
+	sa, err := a.Secret(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sa) != 64 || strings.Trim(sa, "0123456789abcdef") != "" {
+		t.Fatalf("secret %q", sa)
+	}
+	for _, c := range []*cluster.Cluster{a, b} {
+		if s, err := c.Secret(ctx); err != nil || s != sa {
+			t.Fatalf("another read: %q, %v; want %q", s, err, sa)
+		}
+	}
+	if s, err := other.Secret(ctx); err != nil || s == sa || len(s) != 64 {
+		t.Fatalf("another service's secret: %q, %v", s, err)
+	}
+	if err := e.raw.Del(ctx, "crv:secret").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := b.Secret(ctx); err != nil || s == sa || len(s) != 64 {
+		t.Fatalf("after Redis lost it: %q, %v", s, err)
+	}
+}
