@@ -59,6 +59,10 @@ type Options struct {
 	// connection is lost, instead of resuming it on a new connection
 	// within the node's grace window (resume.go).
 	NoResume bool
+	// NoMove hands the program the 803 of an entry into a meeting whose
+	// media another node of the service forwards, instead of moving the
+	// session there and entering (move.go).
+	NoMove bool
 	// Logger receives what the client drops (malformed or unmatched node
 	// messages). Nil discards.
 	Logger *slog.Logger
@@ -128,6 +132,7 @@ type Client struct {
 	closing     bool                   // Close was called
 	lineOffSeen bool                   // the node sent lineOff itself
 	resume      resumeState            // how to resume the session; zero without one
+	moving      *moving                // a move to another node under way (move.go)
 	userID      protocol.UserID
 	iceServers  []protocol.ICEServer
 	media       *media // nil until media is used or the node negotiates

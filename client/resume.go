@@ -67,6 +67,16 @@ func lostCause(err error) bool {
 // the session.
 func (c *Client) linkEnded(l *wsLink, cause error) {
 	close(l.stop)
+	c.mu.Lock()
+	mv := c.moving
+	c.mu.Unlock()
+	if mv != nil && mv.from == l {
+		// The connection a move leaves: the old node closes it after the
+		// cut, and moveLoop goes on from there.
+		_ = l.conn.Close()
+		close(mv.ended)
+		return
+	}
 	lost := lostCause(cause)
 	if lost {
 		// Tell the node, if it still hears us, that this connection is

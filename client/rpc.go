@@ -235,6 +235,11 @@ func (c *Client) handleResponse(msg *protocol.Message) {
 		c.log.Debug("crvnode client: dropped late or unknown response", "id", id)
 		return
 	}
+	if p.method == protocol.MethodEnterMeeting {
+		if mt := moveOf(msg.Error); mt != nil && c.startMove(p, mt) {
+			return // entered on the meeting's node, once the session is there
+		}
+	}
 	if msg.Error == nil {
 		if hook := resultHooks[p.method]; hook != nil {
 			hook(c, msg.Result)

@@ -5,6 +5,7 @@
 package protocol
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -124,6 +125,9 @@ func (c Code) String() string {
 type Error struct {
 	Code    Code   `json:"code"`
 	Message string `json:"message"`
+	// Data is JSON-RPC's optional error data: a MoveData on the 803 that
+	// moves a session to another node, absent otherwise.
+	Data json.RawMessage `json:"data,omitempty"`
 }
 
 // Errorf returns an *Error with the given code and a formatted message.

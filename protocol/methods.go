@@ -41,7 +41,7 @@ var Methods = []string{
 	MethodCall, MethodAcceptCall, MethodRejectCall, MethodHungupCall,
 	MethodCallMoreParty, MethodClientInvite, MethodCancelCallMoreParty, MethodClientCancelInvite,
 	MethodKickout, MethodSendMeetingCustomMsg, MethodRefreshICEServers,
-	MethodResume, MethodRestartDown, MethodPing,
+	MethodResume, MethodRestartDown, MethodPing, MethodMoveIn,
 }
 
 // LoginParams are the params of login. The authAcnt/authPswd/privAcnt/

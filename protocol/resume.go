@@ -49,3 +49,39 @@ const (
 type NetState struct {
 	State string `json:"state"`
 }
+
+// Moving a session between the nodes of one service
+// (docs/protocol/resume.md#moving-to-another-node): a member entering a
+// meeting whose media another node forwards is answered 803 with a
+// MoveTo in the error's data, and its session moves there with moveIn.
+const (
+	// MethodMoveIn takes a session of another node over on this
+	// connection, with the token that node handed out in its MoveTo.
+	MethodMoveIn = "moveIn"
+)
+
+// MoveTo is the data of the 803 that sends a session to another node:
+// the WebSocket URL to connect to and the single-use token to present
+// there, valid for MoveTokenTTLMs.
+type MoveTo struct {
+	URL   string `json:"url"`
+	Token string `json:"token"`
+}
+
+// MoveData is the error data carrying a MoveTo.
+type MoveData struct {
+	MoveTo *MoveTo `json:"moveTo,omitempty"`
+}
+
+// MoveTokenTTLMs is how long a move token is valid, in milliseconds.
+const MoveTokenTTLMs = 30000
+
+// MaxMoveTokenLen bounds a move token.
+const MaxMoveTokenLen = 512
+
+// MoveInParams are the params of moveIn.
+type MoveInParams struct {
+	Token  string `json:"token"`
+	AppID  string `json:"appID"`
+	UserID UserID `json:"userID"`
+}

@@ -1,16 +1,19 @@
 package signaling
 
 import (
+	"context"
 	"encoding/json"
-
+	"errors"
 	"fmt"
-	"github.com/gorilla/websocket"
 	"math/rand"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/crvnode/crvnode/protocol"
 )
@@ -678,5 +681,96 @@ func (c *wsClient) answer() *protocol.Error {
 		if string(m.ID) == string(want) {
 			return m.Error
 		}
+	}
+}
+
+// A member with media entering a meeting whose media another node
+// forwards is sent there: 803 with a MoveTo, and moveIn on that node takes
+// the session over at a cut point in the log. The user stays online for
+// its watchers, keeps watching, and enters on the new node; the old
+// connection closes; the token moves nothing twice, and nothing but the
+// token its node signed moves anything.
+func TestClusterMeetingMoves(t *testing.T) {
+	l := newMemLog()
+	var urls sync.Map // node ID -> http base URL
+	nodes := startNodes(t, l, 2, func(c *Config) {
+		c.Media = nullMedia{}
+		c.NodeURL = func(_ context.Context, id string) (string, error) {
+			if u, ok := urls.Load(id); ok {
+				return u.(string), nil
+			}
+			return "", errors.New("no such node")
+		}
+	})
+	for _, n := range nodes {
+		urls.Store(n.id(), n.http.URL)
+	}
+	alice, carol := login(t, nodes[0], "alice"), login(t, nodes[1], "carol")
+	bob := login(t, nodes[1], "bob")
+	carol.ok(protocol.MethodStartUserStatusNotify, nil, nil)
+	bob.ok(protocol.MethodStartUserStatusNotify, nil, nil)
+	var mo protocol.MeetObjResult
+	alice.ok(protocol.MethodCreateMeeting, protocol.CreateMeetingParams{MeetSubject: "m"}, &mo)
+	enter := protocol.EnterMeetingParams{MeetID: mo.MeetObj.ID}
+	alice.ok(protocol.MethodEnterMeeting, enter, nil) // node 0 forwards its media
+
+	_, e := bob.rpc(protocol.MethodEnterMeeting, enter)
+	if e == nil || e.Code != protocol.ResourceAllocateError {
+		t.Fatalf("entering a meeting hosted elsewhere: %v, want 803", e)
+	}
+	var md protocol.MoveData
+	if err := json.Unmarshal(e.Data, &md); err != nil || md.MoveTo == nil {
+		t.Fatalf("803 without a MoveTo: %+v (%v)", e, err)
+	}
+	if md.MoveTo.URL != nodes[0].url() {
+		t.Fatalf("moveTo %q, want %q", md.MoveTo.URL, nodes[0].url())
+	}
+	in := protocol.MoveInParams{Token: md.MoveTo.Token, AppID: "acme", UserID: "bob"}
+
+	// Refused: another user, another node, a forged or mangled token.
+	dial(t, nodes[0]).fails(protocol.TokenAuthFailed, protocol.MethodMoveIn, protocol.MoveInParams{Token: in.Token, AppID: "acme", UserID: "carol"})
+	dial(t, nodes[1]).fails(protocol.TokenAuthFailed, protocol.MethodMoveIn, in)
+	forged := protocol.MoveInParams{Token: mintMove(AppConfig{ID: "acme", Secret: "guess"}, moveClaims{App: "acme", User: "bob",
+		From: nodes[1].id(), Sess: 1, To: nodes[0].id(), Until: time.Now().Add(time.Minute).UnixMilli()}), AppID: "acme", UserID: "bob"}
+	dial(t, nodes[0]).fails(protocol.TokenAuthFailed, protocol.MethodMoveIn, forged)
+	dial(t, nodes[0]).fails(protocol.TokenAuthFailed, protocol.MethodMoveIn, protocol.MoveInParams{Token: in.Token + "x", AppID: "acme", UserID: "bob"})
+	dial(t, nodes[0]).fails(protocol.ParamErr, protocol.MethodMoveIn, protocol.MoveInParams{AppID: "acme", UserID: "bob"})
+
+	bob2 := dial(t, nodes[0])
+	var lr protocol.LoginResult
+	bob2.ok(protocol.MethodMoveIn, in, &lr)
+	if lr.UserID != "bob" || lr.NickName != "nick-bob" {
+		t.Fatalf("moveIn answered %+v", lr)
+	}
+	if ce := bob.waitClosed(); ce == nil || ce.Code != websocket.CloseNormalClosure || ce.Text != closeMoved {
+		t.Fatalf("the old connection closed with %v, want 1000 %q", ce, closeMoved)
+	}
+	dial(t, nodes[0]).fails(protocol.TokenAuthFailed, protocol.MethodMoveIn, in) // used
+
+	bob2.ok(protocol.MethodEnterMeeting, enter, nil)
+	alice.expectEvent(protocol.EventUserEnterMeeting, nil)
+	// Bob still watches presence, on the new node.
+	var ns protocol.NotifyUserStatus
+	bob2.expectEvent(protocol.EventNotifyUserStatus, &ns)
+	if ns.UserStatus.UserID != "bob" || ns.UserStatus.UserStatus != protocol.UserInMeeting {
+		t.Fatalf("bob's watch after the move: %+v", ns)
+	}
+	// Carol sees bob in the meeting, never offline.
+	ns = protocol.NotifyUserStatus{}
+	for ns.UserStatus.UserID != "bob" || ns.UserStatus.UserStatus != protocol.UserInMeeting {
+		carol.expectEvent(protocol.EventNotifyUserStatus, &ns)
+		if ns.UserStatus.UserID == "bob" && ns.UserStatus.UserStatus == protocol.UserOffline {
+			t.Fatal("carol saw bob offline during his move")
+		}
+	}
+	agree(t, nodes)
+	if on, _ := nodes[0].srv.UserNode("acme", "bob"); on != nodes[0].id() {
+		t.Fatalf("bob's session is on %q, want %q", on, nodes[0].id())
+	}
+	// Logging out on the new node logs him off everywhere.
+	bob2.ok(protocol.MethodLogout, nil, nil)
+	agree(t, nodes)
+	if _, ok := nodes[1].srv.UserNode("acme", "bob"); ok {
+		t.Fatal("bob online after his logout")
 	}
 }

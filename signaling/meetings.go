@@ -234,6 +234,9 @@ func (s *session) enterMeeting(p *protocol.EnterMeetingParams) (any, *protocol.E
 	if p.NickName != "" && !validName(p.NickName, maxNickNameLen) {
 		return nil, protocol.Errorf(protocol.ParamErr, "nickName must be 1-%d printable bytes", maxNickNameLen)
 	}
+	if e := s.moveFor(p.MeetID); e != nil {
+		return nil, e
+	}
 	return s.change(changeEnterMeeting, &enterParams{EnterMeetingParams: *p, Media: s.srv.cfg.Media != nil})
 }
 

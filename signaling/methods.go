@@ -72,6 +72,7 @@ func protocolMethods() map[string]method {
 		protocol.MethodRejectAssignUser:      {fn: with((*session).rejectAssignUser)},
 		// resume and keepalive (resume.go)
 		protocol.MethodResume: {fn: with((*session).resume), anonymous: true, unnumbered: true},
+		protocol.MethodMoveIn: {fn: with((*session).moveIn), anonymous: true},
 		protocol.MethodPing:   {fn: with(ping), anonymous: true, unnumbered: true},
 		// media: ICE servers, negotiation and controls (login.go, media.go, mediactl.go)
 		protocol.MethodRefreshICEServers:  {fn: with((*session).refreshICEServers)},

@@ -19,6 +19,7 @@ type metrics struct {
 	abuseCloses prometheus.Counter
 	refused     *prometheus.CounterVec
 	resumes     *prometheus.CounterVec
+	moves       *prometheus.CounterVec
 	queue       queueMetrics // queue_metrics.go
 }
 
@@ -50,6 +51,10 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "crvnode_connections_refused_total", Help: "WebSocket connections refused or closed before a login, by reason (max_connections, login_timeout).",
 		}, []string{"reason"}),
+		moves: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "crvnode_session_moves_total",
+			Help: "Sessions moved between the nodes of a service, by outcome: sent (answered with a MoveTo), taken (moveIn took one over), refused.",
+		}, []string{"outcome"}),
 		resumes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "crvnode_resumes_total",
 			Help: "Resume attempts and sessions that waited for one in vain, by outcome (resumed, expired, overflow, kicked, reused, unknown, restarted, mismatch, bad_seq, too_old, busy).",
@@ -67,7 +72,7 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 		})
 	}
 	collectors := []prometheus.Collector{
-		m.requests, m.calls, m.slowClients, m.oversized, m.abuseCloses, m.refused, m.resumes,
+		m.requests, m.calls, m.slowClients, m.oversized, m.abuseCloses, m.refused, m.resumes, m.moves,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "crvnode_sessions_waiting_resume", Help: "Sessions whose connection was lost, waiting for a resume.",
 		}, func() float64 {

@@ -155,6 +155,8 @@ type session struct {
 	handing  bool        // a resume is moving the session to a new connection
 	resumed  uint64      // seq up to which that resume replayed
 	overflow bool        // the replay buffer overflowed: the session is ending
+	moved    bool        // its user's session moved to another node (move.go)
+	busy     bool        // the reader is handling a request
 
 	// Owned by the reader goroutine of the session's connection.
 	app       *app
@@ -271,7 +273,11 @@ func (l *link) readLoop(s *session) {
 		if kind != websocket.TextMessage {
 			data = []byte(`"binary"`) // refused as not a request object, after the rate limit
 		}
+		if s.handling(l, true) {
+			continue // moved away: the client sends it again on the new node
+		}
 		s.handle(data)
+		s.handling(l, false)
 		if next := s.takeHandoff(); next != nil {
 			next.attach(l)
 			s = next
@@ -349,6 +355,9 @@ func (s *session) handle(data []byte) {
 	}
 	res, e := s.dispatch(m.Method, m.Params)
 	s.srv.metrics.request(label, protocol.CodeOf(errOrNil(e)))
+	if e != nil && e.Code == protocol.NotLogin && s.movedAway() {
+		return // refused for the move: the client sends it again on the new node
+	}
 	if s.srv.methods[m.Method].unnumbered {
 		if b := encodeReply(m.ID, res, e); b != nil {
 			s.sendRaw(b)
