@@ -104,9 +104,11 @@ func (p *participant) closeRelays() {
 
 // newRelay builds the node's transfer relay and exports its state. A
 // transfer to a logged-in user with no data channel wakes the user
-// through wake (signaling's upNeeded) and waits for the channel.
-func newRelay(reg prometheus.Registerer, log *slog.Logger, wake func(app string, user protocol.UserID) bool) (*datachannel.Relay, error) {
-	relay, err := datachannel.NewRelay(datachannel.RelayConfig{Logger: log, Wake: wake})
+// through wake (signaling's upNeeded) and waits for the channel; one to a
+// user of another node of the cluster goes on the link remote finds.
+func newRelay(reg prometheus.Registerer, log *slog.Logger, wake func(app string, user protocol.UserID) bool,
+	remote func(app string, user protocol.UserID) (*datachannel.Link, bool)) (*datachannel.Relay, error) {
+	relay, err := datachannel.NewRelay(datachannel.RelayConfig{Logger: log, Wake: wake, Remote: remote})
 	if err != nil {
 		return nil, err
 	}

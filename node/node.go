@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/crvnode/crvnode/cluster"
+	"github.com/crvnode/crvnode/datachannel"
 	"github.com/crvnode/crvnode/protocol"
 	"github.com/crvnode/crvnode/sfu"
 	"github.com/crvnode/crvnode/signaling"
@@ -48,6 +49,7 @@ type Node struct {
 	store     *signaling.Store
 	signaling *signaling.Server
 	cluster   *cluster.Cluster // nil on its own
+	links     *dcLinks         // to the cluster's other nodes; nil on its own
 	sfu       *sfu.SFU
 	turn      *turnSide
 	stopSweep context.CancelFunc // ends the relay's sweep of stalled transfers
@@ -83,11 +85,18 @@ func Start(cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
-	// The relay wakes users through signaling, which is built after it.
+	// The relay wakes users through signaling, and reaches users of other
+	// nodes through the links, which are built after it.
 	var wakeUp atomic.Pointer[signaling.Server]
+	var linksTo atomic.Pointer[dcLinks]
 	relay, err := newRelay(reg, log, func(app string, user protocol.UserID) bool {
 		sig := wakeUp.Load()
 		return sig != nil && sig.WakeUp(app, user)
+	}, func(app string, user protocol.UserID) (*datachannel.Link, bool) {
+		if links := linksTo.Load(); links != nil {
+			return links.remote(app, user)
+		}
+		return nil, false
 	})
 	if err != nil {
 		closeAll(media, nil, store)
@@ -106,6 +115,7 @@ func Start(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node: listen %s: %w", cfg.HTTPAddr, err)
 	}
 	var clu *cluster.Cluster
+	var links *dcLinks
 	var sigCluster signaling.Cluster // a nil *cluster.Cluster must not become a non-nil interface
 	nodeDown := func(id string) error {
 		sig := wakeUp.Load()
@@ -125,7 +135,19 @@ func Start(cfg Config) (*Node, error) {
 			Info: info.String(), Logger: log, NodeDown: nodeDown,
 		})
 		if err == nil {
-			if err = sameConfig(ctx, clu, info); err != nil {
+			var secret string
+			if err = sameConfig(ctx, clu, info); err == nil {
+				secret, err = clu.Secret(ctx)
+			}
+			if err == nil {
+				links, err = newDCLinks(clu, secret, relay, func(app string, user protocol.UserID) (string, bool) {
+					if sig := wakeUp.Load(); sig != nil {
+						return sig.UserNode(app, user)
+					}
+					return "", false
+				}, log, reg)
+			}
+			if err != nil {
 				clu.Close()
 			}
 		}
@@ -154,6 +176,7 @@ func Start(cfg Config) (*Node, error) {
 	if err != nil {
 		ln.Close()
 		if clu != nil {
+			links.close()
 			clu.Close()
 		}
 		closeAll(media, turn, store)
@@ -162,6 +185,10 @@ func Start(cfg Config) (*Node, error) {
 	wakeUp.Store(sig)
 	mux := http.NewServeMux()
 	mux.Handle("/ws", sig)
+	if links != nil {
+		linksTo.Store(links)
+		mux.Handle(dcPath, links)
+	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if clu != nil {
 			if err := clu.Healthy(); err != nil {
@@ -186,6 +213,7 @@ func Start(cfg Config) (*Node, error) {
 		store:     store,
 		signaling: sig,
 		cluster:   clu,
+		links:     links,
 		sfu:       media,
 		turn:      turn,
 		swept:     make(chan struct{}),
@@ -213,6 +241,9 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	sigErr := n.signaling.Shutdown(ctx)
 	if err := <-n.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		httpErr = errors.Join(httpErr, err)
+	}
+	if n.links != nil {
+		n.links.close() // fails the transfers with users of other nodes
 	}
 	n.stopSweep()
 	<-n.swept
