@@ -229,6 +229,9 @@ func (c *Client) Close() error {
 		c.mu.Lock()
 		c.closing = true
 		l := c.link
+		if l == nil && c.moving != nil {
+			l = c.moving.from // a move under way: end the session where it is
+		}
 		c.mu.Unlock()
 		c.cancel() // a resume under way gives up
 		c.events.Discard()

@@ -162,6 +162,7 @@ func sentNames(sdk string) map[string]bool {
 	for _, re := range []*regexp.Regexp{
 		regexp.MustCompile(`\b(?:rpc|call|notify|login|invite)\(\s*'([A-Za-z]+)'`),
 		regexp.MustCompile(`\bopenOwn\([^,]*,\s*'([A-Za-z]+)'`),
+		regexp.MustCompile(`\bmethod: '([A-Za-z]+)'`), // a request written out (moveIn, on a connection of its own)
 	} {
 		for _, m := range re.FindAllStringSubmatch(sdk, -1) {
 			out[m[1]] = true

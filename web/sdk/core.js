@@ -335,6 +335,88 @@
     setTimeout(attempt, delay * (0.75 + Math.random() * 0.5));
   }
 
+  // moveSession follows the 803 that sends the session to the node
+  // forwarding the meeting's media (docs/protocol/resume.md, "Moving to
+  // another node"): connect there, present the token with moveIn, read the
+  // old connection until its node closes it (what it sent before the move
+  // comes first), then carry on over the new one, where the entry and the
+  // requests made meanwhile go out again. The app sees one
+  // CRVideo_EnterMeeting that succeeds, and no NetStateChanged. It
+  // reports false when there is nothing to follow: the 803 goes to the app.
+  function moveSession(c, p, data) {
+    var mt = data && data.moveTo;
+    var s = sess;
+    if (!mt || typeof mt.url !== 'string' || typeof mt.token !== 'string' || !s || !s.loggedIn || s.moving || s.resuming) return false;
+    var mv = s.moving = { from: c, closed: false };
+    var oldClosed = new Promise(function (resolve) { mv.oldClosed = function () { mv.closed = true; resolve(); }; });
+    s.resuming = true; // requests made meanwhile wait in c.pending (rpc)
+    s.waiting = { pending: c.pending, nextID: c.nextID };
+    clearTimeout(p.timer);
+    p.timer = null; // sent again on the new connection
+    var early = [];
+    openSocket(mt.url).then(function (ws) {
+      return new Promise(function (resolve, reject) {
+        var id = c.nextID++;
+        var timer = setTimeout(function () { reject(rpcError(ERR.NOSERVER_RSP, 'moveIn: no response')); }, REQUEST_TIMEOUT);
+        ws.onmessage = function (e) {
+          var msg;
+          try { msg = JSON.parse(e.data); } catch (x) { return; }
+          if (!msg || msg.id !== id) { early.push(e.data); return; }
+          clearTimeout(timer);
+          if (msg.error) reject(rpcError(typeof msg.error.code === 'number' ? msg.error.code : ERR.UNKNOWERR, msg.error.message));
+          else resolve({ ws: ws, res: msg.result || {}, seen: e.data });
+        };
+        ws.onclose = function () { clearTimeout(timer); reject(rpcError(ERR.CREATE_CONN_FAILED, 'moveIn: connection closed')); };
+        ws.send(JSON.stringify({ jsonrpc: '2.0', id: id, method: 'moveIn', params: { token: mt.token, appID: s.appID, userID: s.userID } }));
+      }).catch(function (err) {
+        ws.onmessage = ws.onclose = null;
+        try { ws.close(1000); } catch (x) { /* ignore */ }
+        throw err;
+      });
+    }).then(function (r) {
+      var wait;
+      var late = new Promise(function (resolve) { wait = setTimeout(resolve, 5000); }); // the old node is gone or slow
+      return Promise.race([oldClosed, late]).then(function () {
+        clearTimeout(wait);
+        if (sess !== s) { r.ws.onmessage = r.ws.onclose = null; try { r.ws.close(1000); } catch (x) { /* ignore */ } return; }
+        clearInterval(c.beat);
+        c.ws.onmessage = c.ws.onclose = c.ws.onerror = null;
+        try { c.ws.close(1000); } catch (x) { /* ignore */ }
+        Object.keys(c.pending).forEach(function (id) { clearTimeout(c.pending[id].timer); });
+        s.moving = null;
+        s.resuming = false;
+        s.waiting = null;
+        s.lastSeq = 0; // the new node numbers from 1
+        s.resumeToken = str(r.res.resumeToken);
+        s.resumeGraceMs = typeof r.res.resumeGraceMs === 'number' ? r.res.resumeGraceMs : 0;
+        if (Array.isArray(r.res.iceServers)) s.iceServers = r.res.iceServers;
+        leaveMeetingLocal(s); // the node left it: its media was on the old node
+        media.close(); // the old node's connections; entering opens new ones
+        media.start(s);
+        var nc = adopt(r.ws, c.nextID, c.pending);
+        early.concat([r.seen]).forEach(function (d) { onMessage(nc, d); });
+        Object.keys(nc.pending).forEach(function (id) {
+          var q = nc.pending[id];
+          if (q.method === 'ping') { delete nc.pending[id]; q.resolve({}); return; }
+          resend(nc, Number(id), q);
+        });
+      });
+    }, function (err) {
+      if (sess !== s) return;
+      warn('the session could not move to the meeting\'s node', err);
+      s.moving = null;
+      s.resuming = false;
+      s.waiting = null;
+      Object.keys(c.pending).forEach(function (id) {
+        var q = c.pending[id];
+        if (q === p) { delete c.pending[id]; p.reject(rpcError(803, 'the meeting\'s node could not be reached')); return; }
+        if (!q.timer && !mv.closed) resend(c, Number(id), q); // made during the attempt
+      });
+      if (mv.closed) onClose(c); // the old connection ended meanwhile: lost as any other
+    });
+    return true;
+  }
+
   function resend(c, id, p) {
     var msg = { jsonrpc: '2.0', id: id, method: p.method };
     if (p.params) msg.params = p.params;
@@ -368,6 +450,7 @@
     }
     var p = msg.id !== undefined && msg.id !== null ? c.pending[msg.id] : null;
     if (!p) return;
+    if (p.method === 'enterMeeting' && msg.error && msg.error.code === 803 && moveSession(c, p, msg.error.data)) return;
     delete c.pending[msg.id];
     clearTimeout(p.timer);
     if (msg.error) p.reject(rpcError(typeof msg.error.code === 'number' ? msg.error.code : ERR.UNKNOWERR, msg.error.message));
@@ -376,6 +459,7 @@
 
   function onClose(c) {
     if (c !== conn) return;
+    if (sess && sess.moving && sess.moving.from === c) { sess.moving.oldClosed(); return; }
     if (sess && sess.resuming) {
       // the connection a resume was tried on ended: its resume fails, and
       // the loop of lost() tries again
