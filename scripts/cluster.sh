@@ -3,7 +3,8 @@
 # redis-server (started here on 127.0.0.1:6390 unless REDIS_URL names
 # another) and three nodes on http://localhost:8081, :8082 and :8083,
 # each with its own media port and data directory. A user logged in on
-# one node sees, calls and queues for users on the others. Ctrl-C stops
+# one node sees, calls and queues for users on the others, meets them
+# (a session moves to its meeting's node) and sends them files. Ctrl-C stops
 # everything it started.
 #
 #   scripts/cluster.sh            # then open http://localhost:8081/ and http://localhost:8082/
@@ -38,7 +39,7 @@ go build -o "$data/crvnode" ./cmd/node
 for i in $(seq "$nodes"); do
 	mkdir -p "$data/node$i"
 	"$data/crvnode" -http ":$((8080 + i))" -rtc ":$((7890 + i))" -turn ":$((3480 + i))" \
-		-data "$data/node$i" -redis "$REDIS_URL" > >(sed "s/^/node$i: /") 2>&1 &
+		-data "$data/node$i" -redis "$REDIS_URL" -node-url "http://localhost:$((8080 + i))" > >(sed "s/^/node$i: /") 2>&1 &
 	pids+=($!)
 done
 echo "crvnode: $nodes nodes on $REDIS_URL: http://localhost:8081/ ... http://localhost:$((8080 + nodes))/ (Ctrl-C stops them)"
