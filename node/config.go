@@ -35,6 +35,12 @@ type FileConfig struct {
 	// SDK reconnects here. Empty: http://<the HTTP listen address>, right
 	// when clients reach the nodes directly on loopback or a flat network.
 	NodeURL string `yaml:"nodeURL"`
+	// ClusterURL is where the other nodes of the cluster reach this one
+	// (http://host:port, its HTTP listener), for transfers between users
+	// of different nodes. Empty: http://<the HTTP listen address>, right
+	// when it names a host the others reach; a node listening on every
+	// address (":8080") needs it.
+	ClusterURL string `yaml:"clusterURL"`
 	// TURN tunes the embedded TURN server (its address is the -turn flag).
 	TURN TURNConfig `yaml:"turn"`
 	// Redis joins the node to the others using the same Redis: they serve

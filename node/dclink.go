@@ -64,8 +64,9 @@ type dcLinks struct {
 	mu      sync.Mutex
 	closed  bool
 	secret  string
-	fetched time.Time         // when secret was last read from Redis
-	urls    map[string]string // the live nodes' URLs, from the last look
+	fetched time.Time            // when secret was last read from Redis
+	urls    map[string]string    // the live nodes' URLs, from the last look
+	seen    map[string]time.Time // signatures accepted within dcAuthSkew: each opens one link
 	byNode  map[string]*dcLink
 	all     map[*dcLink]struct{}
 
@@ -90,6 +91,7 @@ func newDCLinks(clu *cluster.Cluster, secret string, relay *datachannel.Relay,
 		upgrader: websocket.Upgrader{ReadBufferSize: 64 << 10, WriteBufferSize: 64 << 10, CheckOrigin: func(*http.Request) bool { return true }},
 		secret:   secret, fetched: time.Now(),
 		urls:   make(map[string]string),
+		seen:   make(map[string]time.Time),
 		byNode: make(map[string]*dcLink),
 		all:    make(map[*dcLink]struct{}),
 		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crvnode_cluster_link_bytes_total",
@@ -315,18 +317,30 @@ func (m *dcLinks) authorize(r *http.Request) (string, error) {
 	m.mu.Lock()
 	secret, again := m.secret, time.Since(m.fetched) >= dcSecretEvery
 	m.mu.Unlock()
-	if hmac.Equal(mac, dcMAC(secret, from, m.self, ts)) {
-		return from, nil
-	}
-	if again { // Redis may have a new secret; read it at most once a second
+	ok = hmac.Equal(mac, dcMAC(secret, from, m.self, ts))
+	if !ok && again { // Redis may have a new secret; read it at most once a second
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		secret = m.freshSecret(ctx)
 		cancel()
-		if hmac.Equal(mac, dcMAC(secret, from, m.self, ts)) {
-			return from, nil
+		ok = hmac.Equal(mac, dcMAC(secret, from, m.self, ts))
+	}
+	if !ok {
+		return "", errDCAuth
+	}
+	// A signed request opens one link: the same one again is a replay.
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	for k, at := range m.seen {
+		if now.Sub(at) > 2*dcAuthSkew {
+			delete(m.seen, k)
 		}
 	}
-	return "", errDCAuth
+	if _, replay := m.seen[sig]; replay {
+		return "", errors.New("a signed request seen before")
+	}
+	m.seen[sig] = now
+	return from, nil
 }
 
 // ServeHTTP accepts a link from another node of the cluster.
@@ -337,21 +351,23 @@ func (m *dcLinks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(http.StatusUnauthorized), http.StatusUnauthorized)
 		return
 	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		http.Error(w, "the node is stopping", http.StatusServiceUnavailable)
+		return
+	}
+	m.wg.Add(1) // the connection is hijacked: the HTTP server does not wait for it
+	m.mu.Unlock()
+	defer m.wg.Done()
 	conn, err := m.upgrader.Upgrade(w, r, http.Header{dcHeaderNode: {m.self}})
 	if err != nil {
 		return // Upgrade answered
 	}
 	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
-		conn.Close()
-		return
-	}
 	l := m.addLocked(from)
-	m.wg.Add(1)
 	m.mu.Unlock()
-	defer m.wg.Done()
-	m.serve(l, conn)
+	m.serve(l, conn) // closes conn if the node stopped meanwhile
 }
 
 // serve reads l's messages from conn until either ends, and writes what

@@ -124,13 +124,21 @@ func TestLinkNeedsTheClusterSecret(t *testing.T) {
 		t.Fatalf("GET: %s", resp.Status)
 	}
 
-	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, url, signed(n, "peer", secret, time.Now()))
+	good := signed(n, "peer", secret, time.Now())
+	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, url, good)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	if got := resp.Header.Get(dcHeaderNode); got != n.cluster.NodeID() {
 		t.Fatalf("answered as node %q", got)
+	}
+	// The same signed request again is a replay.
+	if c, resp, err := websocket.DefaultDialer.DialContext(ctx, url, good); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+		if c != nil {
+			c.Close()
+		}
+		t.Fatalf("a replayed request: %v", err)
 	}
 	within(t, "the link is up", 5*time.Second, func() bool { up, _ := n.links.gauges(); return up == 1 })
 	if err := conn.WriteMessage(websocket.BinaryMessage, []byte{9}); err != nil {

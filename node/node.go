@@ -125,9 +125,17 @@ func Start(cfg Config) (*Node, error) {
 		return sig.NodeDown(id)
 	}
 	if rc := cfg.File.Redis; rc.Addr != "" {
-		info := nodeInfo{URL: "http://" + ln.Addr().String(), Client: cfg.File.NodeURL, Config: signaling.SharedHash(apps, cfg.File.Limits)}
+		own := "http://" + ln.Addr().String()
+		info := nodeInfo{URL: cfg.File.ClusterURL, Client: cfg.File.NodeURL, Config: signaling.SharedHash(apps, cfg.File.Limits)}
 		if info.Client == "" {
-			info.Client = info.URL
+			info.Client = own
+		}
+		if info.URL == "" {
+			info.URL = own
+			if host, _, _ := net.SplitHostPort(ln.Addr().String()); net.ParseIP(host).IsUnspecified() {
+				log.Warn("cluster: the node listens on every address: other nodes cannot reach it at "+own+
+					" for transfers between users of different nodes; set clusterURL", "http", ln.Addr().String())
+			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		clu, err = cluster.Open(ctx, cluster.Config{
