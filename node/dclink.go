@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -35,6 +36,7 @@ const (
 
 	dcHeaderNode = "X-Crvnode-Node" // the dialling node's ID; in the answer, the dialled node's
 	dcHeaderTime = "X-Crvnode-Time" // the request's time, Unix seconds
+	dcHeaderOnce = "X-Crvnode-Once" // random, new in each request: a request is signed once
 	dcAuthScheme = "CRV-HMAC "      // Authorization: CRV-HMAC <hex HMAC-SHA256>
 
 	dcAuthSkew     = 2 * time.Minute  // how far a request's time may be from this node's clock
@@ -219,10 +221,13 @@ func (m *dcLinks) connect(ctx context.Context, id string) (*websocket.Conn, erro
 	}
 	secret := m.freshSecret(ctx)
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	var once [16]byte
+	_, _ = rand.Read(once[:])
 	h := http.Header{}
 	h.Set(dcHeaderNode, m.self)
 	h.Set(dcHeaderTime, ts)
-	h.Set("Authorization", dcAuthScheme+hex.EncodeToString(dcMAC(secret, m.self, id, ts)))
+	h.Set(dcHeaderOnce, hex.EncodeToString(once[:]))
+	h.Set("Authorization", dcAuthScheme+hex.EncodeToString(dcMAC(secret, m.self, id, ts, h.Get(dcHeaderOnce))))
 	conn, resp, err := m.dialer.DialContext(ctx, "ws"+strings.TrimSuffix(u, "/")+dcPath, h)
 	if err != nil {
 		if resp != nil {
@@ -293,10 +298,11 @@ func (m *dcLinks) freshSecret(ctx context.Context) string {
 	return m.secret
 }
 
-// dcMAC signs a link request from node from to node to at time ts.
-func dcMAC(secret, from, to, ts string) []byte {
+// dcMAC signs a link request from node from to node to at time ts, with
+// its random once.
+func dcMAC(secret, from, to, ts, once string) []byte {
 	h := hmac.New(sha256.New, []byte(secret))
-	fmt.Fprintf(h, "crvnode %s\n%s\n%s\n%s", dcPath, from, to, ts)
+	fmt.Fprintf(h, "crvnode %s\n%s\n%s\n%s\n%s", dcPath, from, to, ts, once)
 	return h.Sum(nil)
 }
 
@@ -304,10 +310,10 @@ var errDCAuth = errors.New("not signed with the cluster's secret")
 
 // authorize checks a link request and returns the node that sent it.
 func (m *dcLinks) authorize(r *http.Request) (string, error) {
-	from, ts := r.Header.Get(dcHeaderNode), r.Header.Get(dcHeaderTime)
+	from, ts, once := r.Header.Get(dcHeaderNode), r.Header.Get(dcHeaderTime), r.Header.Get(dcHeaderOnce)
 	sig, ok := strings.CutPrefix(r.Header.Get("Authorization"), dcAuthScheme)
 	mac, err := hex.DecodeString(sig)
-	if !ok || err != nil || from == "" || from == m.self {
+	if !ok || err != nil || from == "" || from == m.self || len(once) < 16 {
 		return "", errDCAuth
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
@@ -317,12 +323,12 @@ func (m *dcLinks) authorize(r *http.Request) (string, error) {
 	m.mu.Lock()
 	secret, again := m.secret, time.Since(m.fetched) >= dcSecretEvery
 	m.mu.Unlock()
-	ok = hmac.Equal(mac, dcMAC(secret, from, m.self, ts))
+	ok = hmac.Equal(mac, dcMAC(secret, from, m.self, ts, once))
 	if !ok && again { // Redis may have a new secret; read it at most once a second
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		secret = m.freshSecret(ctx)
 		cancel()
-		ok = hmac.Equal(mac, dcMAC(secret, from, m.self, ts))
+		ok = hmac.Equal(mac, dcMAC(secret, from, m.self, ts, once))
 	}
 	if !ok {
 		return "", errDCAuth

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"io"
 	"log/slog"
@@ -63,7 +64,10 @@ func signed(n *Node, from, secret string, at time.Time) http.Header {
 	h := http.Header{}
 	h.Set(dcHeaderNode, from)
 	h.Set(dcHeaderTime, ts)
-	h.Set("Authorization", dcAuthScheme+hex.EncodeToString(dcMAC(secret, from, n.cluster.NodeID(), ts)))
+	var once [16]byte
+	_, _ = rand.Read(once[:])
+	h.Set(dcHeaderOnce, hex.EncodeToString(once[:]))
+	h.Set("Authorization", dcAuthScheme+hex.EncodeToString(dcMAC(secret, from, n.cluster.NodeID(), ts, h.Get(dcHeaderOnce))))
 	return h
 }
 
@@ -87,7 +91,7 @@ func TestLinkNeedsTheClusterSecret(t *testing.T) {
 	}
 	url := "ws://" + n.Addr() + dcPath
 	wrongTarget := signed(n, "peer", secret, time.Now())
-	wrongTarget.Set("Authorization", dcAuthScheme+hex.EncodeToString(dcMAC(secret, "peer", "someone-else", wrongTarget.Get(dcHeaderTime))))
+	wrongTarget.Set("Authorization", dcAuthScheme+hex.EncodeToString(dcMAC(secret, "peer", "someone-else", wrongTarget.Get(dcHeaderTime), wrongTarget.Get(dcHeaderOnce))))
 	bearer := http.Header{}
 	bearer.Set(dcHeaderNode, "peer")
 	bearer.Set("Authorization", "Bearer "+secret)
