@@ -415,3 +415,28 @@ func TestLinkQueueBound(t *testing.T) {
 		t.Fatalf("send on a closed link: %v", err)
 	}
 }
+
+// TestLinkFullFailsTheTask: a frame the link cannot queue fails its task
+// with 1000 at the sender.
+func TestLinkFullFailsTheTask(t *testing.T) {
+	var l *Link
+	r := newTestRelay(t, RelayConfig{Remote: func(app string, user UserID) (*Link, bool) { return l, user == "bob" }})
+	l = r.NewLink(2000) // nothing reads it: the other node is slow
+	defer l.Close()
+	alice := newClient(t, r, "app", "alice", Config{}, 0)
+	small, err := alice.ep.SendCmd("bob", make([]byte, 1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big, err := alice.ep.SendCmd("bob", make([]byte, 3000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.wantResult(t, big, protocol.SendFail, 5*time.Second)
+	if s := l.Stats(); s.Queued > 2000 || s.Channels != 1 {
+		t.Fatalf("link %+v", s)
+	}
+	l.Close()
+	alice.wantResult(t, small, protocol.SendFail, 5*time.Second)
+	waitIdle(t, r)
+}
