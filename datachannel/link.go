@@ -141,6 +141,9 @@ func (p *RelayChannel) dropIdleLocked() {
 
 // send queues one frame from local to remote for the other node.
 func (l *Link) send(app string, local, remote UserID, frame []byte) error {
+	if app == "" || len(app) > 1<<16-1 || !validPeer(local) || !validPeer(remote) {
+		return fmt.Errorf("datachannel: app %q, users %q, %q: no link message", app, local, remote)
+	}
 	msg := appendLinkMessage(make([]byte, 0, 5+len(app)+len(local)+len(remote)+len(frame)), app, local, remote, frame)
 	limit := l.max
 	if len(frame) > 0 {
