@@ -127,14 +127,20 @@ func Start(cfg Config) (*Node, error) {
 	if rc := cfg.File.Redis; rc.Addr != "" {
 		own := "http://" + ln.Addr().String()
 		info := nodeInfo{URL: cfg.File.ClusterURL, Client: cfg.File.NodeURL, Config: signaling.SharedHash(apps, cfg.File.Limits)}
+		host, _, _ := net.SplitHostPort(ln.Addr().String())
+		everywhere := net.ParseIP(host).IsUnspecified()
 		if info.Client == "" {
 			info.Client = own
+			if everywhere {
+				log.Warn("cluster: the node listens on every address: clients cannot reach it at "+own+
+					" when their session moves to it to enter a meeting it hosts; set nodeURL (-node-url)", "http", ln.Addr().String())
+			}
 		}
 		if info.URL == "" {
 			info.URL = own
-			if host, _, _ := net.SplitHostPort(ln.Addr().String()); net.ParseIP(host).IsUnspecified() {
+			if everywhere {
 				log.Warn("cluster: the node listens on every address: other nodes cannot reach it at "+own+
-					" for transfers between users of different nodes; set clusterURL", "http", ln.Addr().String())
+					" for transfers between users of different nodes; set clusterURL (-cluster-url)", "http", ln.Addr().String())
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

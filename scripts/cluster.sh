@@ -39,7 +39,7 @@ go build -o "$data/crvnode" ./cmd/node
 for i in $(seq "$nodes"); do
 	mkdir -p "$data/node$i"
 	"$data/crvnode" -http ":$((8080 + i))" -rtc ":$((7890 + i))" -turn ":$((3480 + i))" \
-		-data "$data/node$i" -redis "$REDIS_URL" -node-url "http://localhost:$((8080 + i))" > >(sed "s/^/node$i: /") 2>&1 &
+		-data "$data/node$i" -redis "$REDIS_URL" -node-url "http://localhost:$((8080 + i))" -cluster-url "http://127.0.0.1:$((8080 + i))" > >(sed "s/^/node$i: /") 2>&1 &
 	pids+=($!)
 done
 echo "crvnode: $nodes nodes on $REDIS_URL: http://localhost:8081/ ... http://localhost:$((8080 + nodes))/ (Ctrl-C stops them)"

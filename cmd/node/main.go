@@ -54,6 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	publicIP := fs.String("public-ip", env("CRVNODE_PUBLIC_IP", ""), "public IP address clients reach this node at (env CRVNODE_PUBLIC_IP)")
 	redisURL := fs.String("redis", env("CRVNODE_REDIS", ""), "Redis shared by the nodes of one service, redis://[:password@]host:port[/db] or rediss:// (env CRVNODE_REDIS); empty: the node is on its own")
 	nodeURL := fs.String("node-url", env("CRVNODE_NODE_URL", ""), "with -redis: this node's own address as clients reach it, http[s]://host:port; a session moves here to enter a meeting whose media it forwards (env CRVNODE_NODE_URL); empty: http://<-http address>; overrides nodeURL in the file")
+	clusterURL := fs.String("cluster-url", env("CRVNODE_CLUSTER_URL", ""), "with -redis: where the other nodes reach this one, http://host:port, for transfers between their users (env CRVNODE_CLUSTER_URL); empty: http://<-http address>; overrides clusterURL in the file")
 	pprofOn := fs.Bool("pprof", env("CRVNODE_PPROF", "") == "1", "serve Go profiles at /debug/pprof/ on the HTTP address (env CRVNODE_PPROF=1)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -75,6 +76,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	if *nodeURL != "" {
 		fc.NodeURL = *nodeURL
+	}
+	if *clusterURL != "" {
+		fc.ClusterURL = *clusterURL
 	}
 	n, err := node.Start(node.Config{
 		HTTPAddr: *httpAddr, DataDir: *dataDir, RTCAddr: *rtcAddr, TURNAddr: *turnAddr, PublicIP: *publicIP, Pprof: *pprofOn,
