@@ -171,14 +171,21 @@ func benchClusterCmd(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.IntVar(&b.Changes, "changes", 100, "DND changes, each after every watcher heard the previous one")
 	fs.DurationVar(&b.ChangeTimeout, "change-timeout", 5*time.Second, "how long a change may take to reach every watcher before the next one")
 	fs.IntVar(&b.Concurrency, "concurrency", 32, "watchers logging in at once")
+	fs.IntVar(&b.Entries, "entries", 100, "meeting entries on the meeting's node, and as many moved from another node (negative: none)")
+	fs.IntVar(&b.Files, "files", 3, "files sent to a user on the same node, and as many to one on another node (negative: none)")
+	fileSize := fs.String("file-size", "8MiB", "size of each file")
+	fs.IntVar(&b.Wakes, "wakes", 10, "commands to a receiver whose up connection is not open, on the same node and as many on another node (negative: none)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if b.FileSize, err = parseSize(*fileSize); err != nil {
 		return err
 	}
 	b.Progress = progressf(stderr)
 	return c.withNode(ctx, *nodeBin, b.Progress, func(bin string) error {
 		b.NodeBin = bin
 		res, err := loadgen.RunClusterBench(ctx, b)
-		if len(res.Calls) == 0 && len(res.Presence) == 0 {
+		if len(res.Calls) == 0 && len(res.Presence) == 0 && len(res.Entries) == 0 && len(res.Transfers) == 0 {
 			return err
 		}
 		if c.json {
@@ -197,7 +204,7 @@ func benchClusterCmd(ctx context.Context, args []string, stdout, stderr io.Write
 }
 
 func printCluster(w io.Writer, b loadgen.ClusterBench, res loadgen.ClusterResult) error {
-	fmt.Fprintf(w, "crvload bench cluster: node processes without media; the cluster is %d nodes on one redis-server; loopback\n", b.Nodes)
+	fmt.Fprintf(w, "crvload bench cluster: node processes without media, then with; the cluster is %d nodes on one redis-server; loopback\n", b.Nodes)
 	fmt.Fprintf(w, "call setup: %d calls by %d pairs at once; fan-out: %d watchers, %d DND changes one at a time\n\n", b.Calls, b.Pairs, b.Watchers, b.Changes)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "call setup\tnodes\tp50\tp99\tmax\tfailed\tnode CPU s\tredis CPU s\tnode RSS\t")
@@ -230,7 +237,54 @@ func printCluster(w io.Writer, b loadgen.ClusterBench, res loadgen.ClusterResult
 			ratio(float64(clu.FanOut.P50), float64(one.FanOut.P50)), ratio(float64(clu.FanOut.P99), float64(one.FanOut.P99)),
 			ratio(float64(clu.First.P50), float64(one.First.P50)))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(res.Entries) > 0 {
+		fmt.Fprintf(w, "\nmeeting entry, %d nodes with media: each into a fresh meeting a host on the first node entered first; moved: the user logged in on the second node\n", b.Nodes)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "meeting entry\tentries\tp50\tp99\tmax\tfailed\tsessions moved\t")
+		for _, r := range res.Entries {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%d\t\n", r.Setup, r.Entries, msn(r.Enter, r.Enter.P50), msn(r.Enter, r.Enter.P99),
+				msn(r.Enter, r.Enter.Max), r.Failed, r.Moves)
+		}
+		if len(res.Entries) == 2 {
+			fmt.Fprintf(tw, "%s / %s\t\t%s\t%s\t\t\t\t\n", res.Entries[1].Setup, res.Entries[0].Setup,
+				times(res.EntryP50Ratio), times(res.EntryP99Ratio))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(res.Transfers) > 0 {
+		fmt.Fprintf(w, "\ntransfers from a user on the first node: %d files of %s each way; %d commands to a receiver whose up connection is not open\n",
+			b.Files, mib(b.FileSize), b.Wakes)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "transfer\tfiles s\tMiB/s (median)\tfirst cmd p50\tfirst cmd max\tnext cmd p50\tlink bytes\tfailed\t")
+		for _, r := range res.Transfers {
+			var secs []string
+			for _, v := range r.Seconds {
+				secs = append(secs, strconv.FormatFloat(v, 'f', 2, 64))
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%d\t\n", r.Setup, strings.Join(secs, " "), r.MiBps,
+				msn(r.Wake, r.Wake.P50), msn(r.Wake, r.Wake.Max), msn(r.Warm, r.Warm.P50), mib(int64(r.LinkBytes)), r.Failed)
+		}
+		if len(res.Transfers) == 2 {
+			fmt.Fprintf(tw, "%s / %s\t\t%s\t%s\t\t\t\t\t\n", res.Transfers[1].Setup, res.Transfers[0].Setup,
+				times(res.TransferRatio), times(res.WakeP50Ratio))
+		}
+		return tw.Flush()
+	}
+	return nil
+}
+
+// times prints a ratio computed already, or "-" when it is 0 (a side
+// without samples).
+func times(r float64) string {
+	if r == 0 {
+		return "-"
+	}
+	return ratio(r, 1)
 }
 
 // cpuList prints CPU seconds per node, "0.51+0.48+0.50".

@@ -4,7 +4,7 @@
 //	crvload bench sfu [flags]    crvnode's SFU against a minimal pion forwarder, each in its own process
 //	crvload bench signaling      call setup with 1,000 and 10,000 idle sessions; memory per session
 //	crvload bench transfer       relayed file transfer against a direct data channel
-//	crvload bench cluster        call setup and presence fan-out on 3 nodes sharing one Redis, against one node
+//	crvload bench cluster        call setup, presence fan-out, moved meeting entries and transfers on 3 nodes sharing one Redis, against one node
 //	crvload soak [flags]         the node's features at random for a long time; goroutines, files and RSS back to idle
 //	crvload overload [flags]     a probe user's latency while others flood connections, requests and never read
 //	crvload idle [flags]         the node's memory, goroutines and files per idle logged-in browser session

@@ -25,7 +25,11 @@ import (
 // and callee on the same node, and on the cluster with the two on
 // different nodes; then the fan-out of one user's DND changes to watchers
 // (startUserStatusNotify) on one node on its own, and spread evenly over
-// the cluster's nodes.
+// the cluster's nodes. Then, on a cluster whose nodes run with media,
+// the entry into a meeting whose media is on the entering user's node
+// against one on another node, which moves the user's session there; and
+// transfers from a user to one on the same node against one on another
+// node.
 type ClusterBench struct {
 	NodeBin  string
 	RedisBin string // redis-server; default: the one on PATH
@@ -38,8 +42,17 @@ type ClusterBench struct {
 	// ChangeTimeout is how long a change may take to reach every watcher
 	// before the next one is made anyway (the change counts as timed out).
 	ChangeTimeout time.Duration
-	Concurrency   int                              // logins at once
-	Progress      func(format string, args ...any) `json:"-"`
+	Concurrency   int // logins at once
+	// Entries is the meeting entries of each setup, on the meeting's node
+	// and moved to it; Files the files of FileSize bytes sent to a user on
+	// the same node and to one on another node; Wakes the commands to a
+	// receiver whose up connection is not open, of each setup. 0 means the
+	// default, a negative count none.
+	Entries  int
+	Files    int
+	FileSize int64
+	Wakes    int
+	Progress func(format string, args ...any) `json:"-"`
 }
 
 // Setups the cluster bench's rows measure.
@@ -96,14 +109,24 @@ type ClusterPresenceRow struct {
 // ClusterResult is the cluster bench's report, with the ratios of the
 // cluster's p99 to the baseline's.
 type ClusterResult struct {
-	Calls    []ClusterCallRow     `json:"calls"`    // one node, same node, across nodes
-	Presence []ClusterPresenceRow `json:"presence"` // one node, cluster
+	Calls     []ClusterCallRow     `json:"calls"`     // one node, same node, across nodes
+	Presence  []ClusterPresenceRow `json:"presence"`  // one node, cluster
+	Entries   []ClusterEntryRow    `json:"entries"`   // same node, moved
+	Transfers []ClusterTransferRow `json:"transfers"` // same node, across nodes
 	// CallP99SameRatio is p99(cluster, same node) / p99(one node);
 	// CallP99AcrossRatio p99(cluster, across nodes) / p99(one node);
 	// FanOutP99Ratio p99(cluster) / p99(one node) of the fan-out.
 	CallP99SameRatio   float64 `json:"callP99SameRatio"`
 	CallP99AcrossRatio float64 `json:"callP99AcrossRatio"`
 	FanOutP99Ratio     float64 `json:"fanOutP99Ratio"`
+	// EntryP50Ratio and EntryP99Ratio are moved / same node of the meeting
+	// entry; TransferRatio the throughput across nodes / on one node;
+	// WakeP50Ratio the p50 of the first command to a cold receiver across
+	// nodes / on one node.
+	EntryP50Ratio float64 `json:"entryP50Ratio"`
+	EntryP99Ratio float64 `json:"entryP99Ratio"`
+	TransferRatio float64 `json:"transferRatio"`
+	WakeP50Ratio  float64 `json:"wakeP50Ratio"`
 }
 
 // Failed says what went wrong in a finished run: failed calls or DND
@@ -119,6 +142,22 @@ func (r *ClusterResult) Failed() string {
 	for _, c := range r.Calls {
 		if c.CallsFailed > 0 {
 			add("%s: %d calls failed (%s)", c.Setup, c.CallsFailed, c.FirstError)
+		}
+	}
+	for _, e := range r.Entries {
+		if e.Failed > 0 {
+			add("meeting entry, %s: %d entries failed (%s)", e.Setup, e.Failed, e.FirstError)
+		}
+		if e.Setup == ClusterEntryMoved && e.Moves != int(e.Enter.Count) {
+			add("meeting entry, moved: the meeting's node took %d sessions for %d entries", e.Moves, e.Enter.Count)
+		}
+	}
+	for _, t := range r.Transfers {
+		if t.Failed > 0 {
+			add("transfers, %s: %d failed (%s)", t.Setup, t.Failed, t.FirstError)
+		}
+		if files := float64(len(t.Seconds)) * float64(t.Bytes); t.Setup == ClusterAcrossNodes && t.LinkBytes < files {
+			add("transfers, %s: %.0f bytes on the link for %.0f bytes of files", t.Setup, t.LinkBytes, files)
 		}
 	}
 	for _, p := range r.Presence {
@@ -152,6 +191,18 @@ func (b *ClusterBench) defaults() error {
 	if b.Concurrency <= 0 {
 		b.Concurrency = 32
 	}
+	if b.Entries == 0 {
+		b.Entries = 100
+	}
+	if b.Files == 0 {
+		b.Files = 3
+	}
+	if b.FileSize <= 0 {
+		b.FileSize = 8 << 20
+	}
+	if b.Wakes == 0 {
+		b.Wakes = 10
+	}
 	if b.Progress == nil {
 		b.Progress = func(string, ...any) {}
 	}
@@ -181,8 +232,9 @@ func (b *ClusterBench) defaults() error {
 }
 
 // RunClusterBench runs the cluster bench: first one node process on its
-// own, then a redis-server and b.Nodes node processes sharing it. The
-// rows measured before an error are returned with it.
+// own, then a redis-server and b.Nodes node processes sharing it, then
+// another redis-server and b.Nodes nodes with media. The rows measured
+// before an error are returned with it.
 func RunClusterBench(ctx context.Context, b ClusterBench) (res ClusterResult, err error) {
 	if err := b.defaults(); err != nil {
 		return res, err
@@ -197,7 +249,10 @@ func RunClusterBench(ctx context.Context, b ClusterBench) (res ClusterResult, er
 	if err := b.runGroup(ctx, filepath.Join(dir, "one"), false, &res); err != nil {
 		return res, err
 	}
-	return res, b.runGroup(ctx, filepath.Join(dir, "cluster"), true, &res)
+	if err := b.runGroup(ctx, filepath.Join(dir, "cluster"), true, &res); err != nil {
+		return res, err
+	}
+	return res, b.runMediaGroup(ctx, filepath.Join(dir, "media"), &res)
 }
 
 func (r *ClusterResult) ratios() {
@@ -221,6 +276,17 @@ func (r *ClusterResult) ratios() {
 	if len(r.Presence) == 2 {
 		r.FanOutP99Ratio = div(r.Presence[1].FanOut.P99, r.Presence[0].FanOut.P99)
 	}
+	if len(r.Entries) == 2 {
+		same, moved := r.Entries[0].Enter, r.Entries[1].Enter
+		r.EntryP50Ratio, r.EntryP99Ratio = div(moved.P50, same.P50), div(moved.P99, same.P99)
+	}
+	if len(r.Transfers) == 2 {
+		same, across := r.Transfers[0], r.Transfers[1]
+		if same.MiBps > 0 {
+			r.TransferRatio = across.MiBps / same.MiBps
+		}
+		r.WakeP50Ratio = div(across.Wake.P50, same.Wake.P50)
+	}
 }
 
 // benchGroup is the server processes of one group of rows.
@@ -238,27 +304,12 @@ func (b *ClusterBench) runGroup(ctx context.Context, dir string, cluster bool, r
 	}
 	g := &benchGroup{}
 	defer func() { err = errors.Join(err, g.stop()) }()
-	redisURL := ""
-	if cluster {
-		b.Progress("starting redis-server and %d nodes", b.Nodes)
-		if g.redis, err = startBenchRedis(ctx, b.RedisBin, dir); err != nil {
-			return err
-		}
-		redisURL = "redis://" + g.redis.Addr()
-	} else {
-		b.Progress("starting one node on its own")
-	}
 	n := 1
 	if cluster {
 		n = b.Nodes
 	}
-	for i := range n {
-		p, err := startClusterNode(ctx, b.NodeBin, filepath.Join(dir, fmt.Sprintf("node%d", i)), redisURL)
-		if err != nil {
-			return err
-		}
-		g.nodes = append(g.nodes, p)
-		g.urls = append(g.urls, "ws://"+p.Addr()+"/ws")
+	if err := g.start(ctx, b, dir, n, cluster, false); err != nil {
+		return err
 	}
 	if err := sleepCtx(ctx, 500*time.Millisecond); err != nil {
 		return err
@@ -288,6 +339,34 @@ func (b *ClusterBench) runGroup(ctx context.Context, dir string, cluster bool, r
 	row, err := b.presenceRow(ctx, g, setup)
 	res.Presence = append(res.Presence, row)
 	return err
+}
+
+// start starts n nodes, on a redis-server it starts first if cluster,
+// with media or without.
+func (g *benchGroup) start(ctx context.Context, b *ClusterBench, dir string, n int, cluster, media bool) (err error) {
+	redisURL := ""
+	what := "without media"
+	if media {
+		what = "with media"
+	}
+	if cluster {
+		b.Progress("starting redis-server and %d nodes %s", n, what)
+		if g.redis, err = startBenchRedis(ctx, b.RedisBin, dir); err != nil {
+			return err
+		}
+		redisURL = "redis://" + g.redis.Addr()
+	} else {
+		b.Progress("starting one node on its own, %s", what)
+	}
+	for i := range n {
+		p, err := startClusterNode(ctx, b.NodeBin, filepath.Join(dir, fmt.Sprintf("node%d", i)), redisURL, media)
+		if err != nil {
+			return err
+		}
+		g.nodes = append(g.nodes, p)
+		g.urls = append(g.urls, "ws://"+p.Addr()+"/ws")
+	}
+	return nil
 }
 
 // stop stops the nodes, then Redis, which they need to leave cleanly.
@@ -383,10 +462,11 @@ func freeLoopbackPort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// startClusterNode runs a node process without media or TURN, with the
-// bench's config file, in a cluster on redisURL ("": on its own), and
-// waits until its /healthz answers ok.
-func startClusterNode(ctx context.Context, bin, dataDir, redisURL string) (*Proc, error) {
+// startClusterNode runs a node process without TURN, with media (an SFU
+// on a free loopback UDP port) or without, with the bench's config file,
+// in a cluster on redisURL ("": on its own), and waits until its /healthz
+// answers ok.
+func startClusterNode(ctx context.Context, bin, dataDir, redisURL string, media bool) (*Proc, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -394,7 +474,11 @@ func startClusterNode(ctx context.Context, bin, dataDir, redisURL string) (*Proc
 	if err := os.WriteFile(cfg, []byte(benchNodeConfig), 0o600); err != nil {
 		return nil, err
 	}
-	args := []string{"-http", "127.0.0.1:0", "-rtc", "", "-turn", "", "-data", dataDir, "-config", cfg}
+	rtc := ""
+	if media {
+		rtc = "127.0.0.1:0"
+	}
+	args := []string{"-http", "127.0.0.1:0", "-rtc", rtc, "-turn", "", "-data", dataDir, "-config", cfg}
 	if redisURL != "" {
 		args = append(args, "-redis", redisURL)
 	}
