@@ -258,7 +258,7 @@ func printCluster(w io.Writer, b loadgen.ClusterBench, res loadgen.ClusterResult
 	}
 	if len(res.Transfers) > 0 {
 		fmt.Fprintf(w, "\ntransfers from a user on the first node: %d files of %s each way; %d commands to a receiver whose up connection is not open\n",
-			b.Files, mib(b.FileSize), b.Wakes)
+			max(b.Files, 0), mib(b.FileSize), max(b.Wakes, 0))
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "transfer\tfiles s\tMiB/s (median)\tfirst cmd p50\tfirst cmd max\tnext cmd p50\tlink bytes\tfailed\t")
 		for _, r := range res.Transfers {
@@ -266,7 +266,11 @@ func printCluster(w io.Writer, b loadgen.ClusterBench, res loadgen.ClusterResult
 			for _, v := range r.Seconds {
 				secs = append(secs, strconv.FormatFloat(v, 'f', 2, 64))
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%d\t\n", r.Setup, strings.Join(secs, " "), r.MiBps,
+			rate := "-"
+			if r.MiBps > 0 {
+				rate = strconv.FormatFloat(r.MiBps, 'f', 1, 64)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.Setup, strings.Join(secs, " "), rate,
 				msn(r.Wake, r.Wake.P50), msn(r.Wake, r.Wake.Max), msn(r.Warm, r.Warm.P50), mib(int64(r.LinkBytes)), r.Failed)
 		}
 		if len(res.Transfers) == 2 {
