@@ -28,14 +28,25 @@ const (
 	// moveTimeout bounds reaching the new node and its answer to moveIn.
 	moveTimeout = 10 * time.Second
 	// moveOldWait bounds how long the old connection may take to close
-	// after the new node took the session.
-	moveOldWait = 5 * time.Second
+	// after the new node took the session: the old node answers the
+	// request it is handling first, which may wait up to 30 s for the
+	// log. A dead old node is noticed sooner, by its silence.
+	moveOldWait = 35 * time.Second
+	// closeMovedText is the reason of the old node's close after the cut.
+	closeMovedText = "moved to another node"
 )
 
 // moving is a move under way: the connection it leaves.
 type moving struct {
 	from  *wsLink
-	ended chan struct{} // closed once from's reader has finished
+	ended chan struct{} // closed once from's reader has finished, under c.mu
+	clean bool          // the old node closed it after the cut: it sent every answer it had
+}
+
+// movedClose tells the old node's close after the cut from a loss.
+func movedClose(err error) bool {
+	var ce *websocket.CloseError
+	return errors.As(err, &ce) && ce.Code == websocket.CloseNormalClosure && ce.Text == closeMovedText
 }
 
 // moveOf returns the MoveTo an error carries, if any.
@@ -96,7 +107,20 @@ func (c *Client) moveLoop(mv *moving, mt *protocol.MoveTo, entry *pendingCall) {
 		c.mu.Unlock()
 		c.writeMu.Unlock()
 		closeLink(l, websocket.CloseNormalClosure)
+		c.connectionEnded(errors.New("closed during a move"), protocol.ConnectionLost)
 		return
+	}
+	if !mv.clean {
+		// The old connection was lost, or did not close in time: what
+		// went out on it may or may not have been handled there, so it
+		// fails rather than run twice; what never went out goes on.
+		for id, p := range c.pending {
+			if p.sentOn == mv.from && p != entry {
+				delete(c.pending, id)
+				p.ch <- &protocol.Message{JSONRPC: protocol.Version, Error: protocol.Errorf(protocol.ConnectionLost,
+					"the connection %s went out on was lost while the session moved to another node", p.method)}
+			}
+		}
 	}
 	c.link, c.moving, c.url = l, nil, mt.URL
 	c.iceServers = lr.ICEServers
@@ -180,7 +204,15 @@ func (c *Client) tryMoveIn(ctx context.Context, mt *protocol.MoveTo) (*attempt, 
 	if err != nil {
 		return nil, nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	stop := context.AfterFunc(ctx, func() {
+		if c.closed.Err() != nil {
+			// Close: if the node took the session, this ends it as a
+			// logout does.
+			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+			_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(100*time.Millisecond))
+		}
+		_ = conn.Close()
+	})
 	defer stop()
 	fail := func(err error) (*attempt, *protocol.LoginResult, error) {
 		_ = conn.Close()

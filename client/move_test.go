@@ -123,3 +123,30 @@ func withSeq(m *protocol.Message, seq uint64) *protocol.Message {
 	m.Seq = seq
 	return m
 }
+
+// TestMoveRefusedWhileOldEnds checks that a refused move and the old
+// connection's end arriving together end the session, whichever comes
+// first: never a client left on a dead connection.
+func TestMoveRefusedWhileOldEnds(t *testing.T) {
+	for i := range 150 {
+		c, nc, _, _ := resumableClient(t, 0)
+		other := newFakeNode(t)
+		entry := make(chan error, 1)
+		go func() {
+			_, err := c.EnterMeeting(testCtx(t), 7, "", "")
+			entry <- err
+		}()
+		r := nc.recvMethod(protocol.MethodEnterMeeting)
+		nc.send(withSeq(protocol.NewError(r.msg.ID, moveError(t, other, "mv1")), 2))
+		nc2 := other.nextConn()
+		in := nc2.recvMethod(protocol.MethodMoveIn)
+		go nc2.replyError(in.msg.ID, protocol.TokenAuthFailed, "used")
+		_ = nc.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "moved to another node"))
+		if err := <-entry; err == nil {
+			t.Fatalf("round %d: the entry succeeded", i)
+		}
+		waitDone(t, c)
+		_ = c.Close()
+		other.shutdown()
+	}
+}

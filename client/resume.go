@@ -68,15 +68,18 @@ func lostCause(err error) bool {
 func (c *Client) linkEnded(l *wsLink, cause error) {
 	close(l.stop)
 	c.mu.Lock()
-	mv := c.moving
-	c.mu.Unlock()
-	if mv != nil && mv.from == l {
+	if mv := c.moving; mv != nil && mv.from == l {
 		// The connection a move leaves: the old node closes it after the
-		// cut, and moveLoop goes on from there.
-		_ = l.conn.Close()
+		// cut, and moveLoop goes on from there. Under c.mu, so that a move
+		// that fails meanwhile either sees this or takes the link back
+		// first (and this connection then ends as any other).
+		mv.clean = movedClose(cause)
 		close(mv.ended)
+		c.mu.Unlock()
+		_ = l.conn.Close()
 		return
 	}
+	c.mu.Unlock()
 	lost := lostCause(cause)
 	if lost {
 		// Tell the node, if it still hears us, that this connection is

@@ -197,8 +197,7 @@ func (a *app) ringLocked(c *call, calleeID protocol.UserID, meetObj *protocol.Me
 	if localSession(c.caller.sess) {
 		// The caller's node owns the timer: if that node goes, so does
 		// the caller, and the call with it.
-		p := &ringTimeoutParams{ID: c.id, Gen: c.gen}
-		c.timer = time.AfterFunc(a.srv.cfg.Limits.CallTimeout, func() { a.execAsync(nil, changeRingTimeout, "", p) })
+		a.armRingLocked(c)
 	}
 	ob.addUser(callee, protocol.EventNotifyCallIn, protocol.NotifyCallIn{
 		CallID: c.id, MeetObj: meet, CallerID: c.caller.id, UsrExtDat: ext,
@@ -206,6 +205,12 @@ func (a *app) ringLocked(c *call, calleeID protocol.UserID, meetObj *protocol.Me
 	a.touchLocked(c.caller, ob)
 	a.touchLocked(callee, ob)
 	return nil
+}
+
+// armRingLocked arms the ringing timeout of c, on its caller's node.
+func (a *app) armRingLocked(c *call) {
+	p := &ringTimeoutParams{ID: c.id, Gen: c.gen}
+	c.timer = time.AfterFunc(a.srv.cfg.Limits.CallTimeout, func() { a.execAsync(nil, changeRingTimeout, "", p) })
 }
 
 // resolveMeetLocked turns the meetObj a client sent into the node's own

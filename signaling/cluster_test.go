@@ -774,3 +774,68 @@ func TestClusterMeetingMoves(t *testing.T) {
 		t.Fatal("bob online after his logout")
 	}
 }
+
+// moveNodes starts k nodes with media that find each other for a move.
+func moveNodes(t *testing.T, k int, tweak func(*Config)) []*testNode {
+	t.Helper()
+	var urls sync.Map
+	nodes := startNodes(t, newMemLog(), k, func(c *Config) {
+		c.Media = nullMedia{}
+		c.NodeURL = func(_ context.Context, id string) (string, error) {
+			if u, ok := urls.Load(id); ok {
+				return u.(string), nil
+			}
+			return "", errors.New("no such node")
+		}
+		if tweak != nil {
+			tweak(c)
+		}
+	})
+	for _, n := range nodes {
+		urls.Store(n.id(), n.http.URL)
+	}
+	return nodes
+}
+
+// enterMoving enters c's user into meeting id from a node that does not
+// forward its media: it follows the 803 to node to, and returns the
+// client on the new connection once the old one closed.
+func enterMoving(t *testing.T, c *wsClient, user string, to *testNode, id protocol.MeetingID) *wsClient {
+	t.Helper()
+	_, e := c.rpc(protocol.MethodEnterMeeting, protocol.EnterMeetingParams{MeetID: id})
+	var md protocol.MoveData
+	if e == nil || json.Unmarshal(e.Data, &md) != nil || md.MoveTo == nil {
+		t.Fatalf("entry from another node: %v, want 803 with a MoveTo", e)
+	}
+	n := dial(t, to)
+	var lr protocol.LoginResult
+	n.ok(protocol.MethodMoveIn, protocol.MoveInParams{Token: md.MoveTo.Token, AppID: "acme", UserID: user}, &lr)
+	c.waitClosed()
+	n.ok(protocol.MethodEnterMeeting, protocol.EnterMeetingParams{MeetID: id}, nil)
+	return n
+}
+
+// The timers a user's node owns go with its session: a call that rings
+// while its caller moves times out on the new node, even once the old
+// one is gone.
+func TestClusterMoveHandsOverTimers(t *testing.T) {
+	nodes := moveNodes(t, 2, func(c *Config) { c.Limits.CallTimeout = 600 * time.Millisecond })
+	alice, carol := login(t, nodes[0], "alice"), login(t, nodes[0], "carol")
+	bob := login(t, nodes[1], "bob")
+	var mo protocol.MeetObjResult
+	alice.ok(protocol.MethodCreateMeeting, protocol.CreateMeetingParams{MeetSubject: "m"}, &mo)
+	alice.ok(protocol.MethodEnterMeeting, protocol.EnterMeetingParams{MeetID: mo.MeetObj.ID}, nil)
+	agree(t, nodes)
+	bob.ok(protocol.MethodCall, protocol.CallParams{CallID: "c1", CalledUserID: "carol"}, nil)
+	carol.expectEvent(protocol.EventNotifyCallIn, nil)
+	bob2 := enterMoving(t, bob, "bob", nodes[0], mo.MeetObj.ID)
+	nodes[1].stop()
+	expectRingTimeout(t, bob2, carol)
+	a := nodes[0].srv.apps["acme"]
+	a.mu.Lock()
+	n := len(a.calls)
+	a.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d calls left after the ringing timed out", n)
+	}
+}

@@ -237,7 +237,15 @@ func (s *session) enterMeeting(p *protocol.EnterMeetingParams) (any, *protocol.E
 	if e := s.moveFor(p.MeetID); e != nil {
 		return nil, e
 	}
-	return s.change(changeEnterMeeting, &enterParams{EnterMeetingParams: *p, Media: s.srv.cfg.Media != nil})
+	res, e := s.change(changeEnterMeeting, &enterParams{EnterMeetingParams: *p, Media: s.srv.cfg.Media != nil})
+	if e != nil && e.Code == protocol.ResourceAllocateError && e.Data == nil {
+		// Another node's entry came first in the log: this node has
+		// applied it now, and can say where to go.
+		if me := s.moveFor(p.MeetID); me != nil {
+			return nil, me
+		}
+	}
+	return res, e
 }
 
 // enterParams is an entry's change: the request, and whether the member

@@ -162,6 +162,10 @@ func wsURL(base string) string {
 type moveInChange struct {
 	From string `json:"from"`
 	Sess uint64 `json:"sess"`
+	// What the session had on its node that the log does not hold, as
+	// of the 803: whether it watched presence, and its JWT's expiry.
+	Watch    bool  `json:"watch,omitempty"`
+	TokenExp int64 `json:"tokenExp,omitempty"`
 }
 
 type moveInResult struct {
@@ -192,7 +196,7 @@ func (s *session) moveIn(p *protocol.MoveInParams) (any, *protocol.Error) {
 		m.WithLabelValues("refused").Inc()
 		return nil, e
 	}
-	res, e := a.exec(s, changeMoveIn, c.User, &moveInChange{From: c.From, Sess: c.Sess})
+	res, e := a.exec(s, changeMoveIn, c.User, &moveInChange{From: c.From, Sess: c.Sess, Watch: c.Watch, TokenExp: c.TokenExp})
 	if e != nil {
 		m.WithLabelValues("refused").Inc()
 		return nil, e
@@ -200,12 +204,6 @@ func (s *session) moveIn(p *protocol.MoveInParams) (any, *protocol.Error) {
 	r := res.(moveInResult)
 	m.WithLabelValues("taken").Inc()
 	s.log = s.log.With("app", a.cfg.ID, "user", c.User)
-	if c.TokenExp != 0 {
-		s.watchToken(time.Unix(c.TokenExp, 0))
-	}
-	if c.Watch {
-		_, _ = s.watch(true)
-	}
 	lr := protocol.LoginResult{UserID: c.User, NickName: r.nick, AppID: a.cfg.ID, ICEServers: s.iceServers(a, c.User), ResumeToken: r.token}
 	if r.token != "" {
 		lr.ResumeGraceMs = s.srv.cfg.Limits.ResumeGrace.Milliseconds()
@@ -219,18 +217,21 @@ func init() {
 		if !u.heldBy(p.From, p.Sess) {
 			return nil, protocol.Errorf(protocol.TokenAuthFailed, "this move token was used already, or its session ended")
 		}
-		old := u.sess
+		old, s := u.sess, x.s
 		delete(a.watchers, old)
 		a.leaveMeetingLocked(u, x.ob) // its media was on the old node
 		a.stopTokenLocked(u)
+		a.handOverTimersLocked(u, localSession(old), s != nil)
 		if u.media != nil {
 			u.media.Close()
 			u.media = nil
 		}
 		if localSession(old) {
+			old.mu.Lock()
+			old.moved = true // from here on, what the cut refuses is not answered
+			old.mu.Unlock()
 			x.then(old.movedOut)
 		}
-		s := x.s
 		if s == nil {
 			u.sess = a.srv.stub(x.node, x.sess)
 			if x.local {
@@ -243,6 +244,12 @@ func init() {
 		tok := s.startNumbering(a.cfg.ID, u.id)
 		u.sess = s
 		s.app, s.user = a, u
+		if p.Watch {
+			a.watchers[s] = struct{}{}
+		}
+		if p.TokenExp != 0 {
+			a.watchTokenLocked(s, u, time.Unix(p.TokenExp, 0))
+		}
 		if media := a.srv.cfg.Media; media != nil {
 			var err error
 			if u.media, err = media.NewPeer(a.cfg.ID, u.id, mediaEvents{s: s, a: a, u: u}); err != nil {
@@ -253,13 +260,59 @@ func init() {
 	})
 }
 
+// handOverTimersLocked moves the timers that the node of u's session
+// owns (the ringing of calls u makes, u's assignment and service as an
+// agent, the holds of u as a customer) from the node it leaves (from) to
+// the node it moves to (to). A timer armed again counts its whole time
+// from the move: the change it makes is decided in the log, so the copies
+// agree whichever node fires it.
+func (a *app) handOverTimersLocked(u *user, from, to bool) {
+	if from == to {
+		return
+	}
+	for _, c := range u.calls {
+		if c.caller != u || c.accepted {
+			continue
+		}
+		stop(c.timer)
+		c.timer = nil
+		if to {
+			a.armRingLocked(c)
+		}
+	}
+	if ag := a.queues.agents[u]; ag != nil {
+		if as := ag.as; as != nil {
+			stop(as.timer)
+			as.timer = nil
+			if to {
+				a.armAssignLocked(as)
+			}
+		}
+		if sv := ag.served; sv != nil {
+			stop(sv.timer)
+			sv.timer = nil
+			if to {
+				a.armServedLocked(ag, sv)
+			}
+		}
+	}
+	if c := a.queues.customers[u]; c != nil {
+		for agent, h := range c.holds {
+			stop(h.timer)
+			h.timer = nil
+			if to {
+				a.armHoldLocked(c, agent, h)
+			}
+		}
+	}
+}
+
 // movedOut ends the session on this node once its user's session moved
 // to another: after the request it is handling, if any, its connection
 // sends what is queued and closes. Requests read after the cut are not
 // handled: the client sends them again on the new node.
 func (s *session) movedOut() {
 	s.mu.Lock()
-	s.moved = true
 	l, busy := s.link, s.busy
 	s.mu.Unlock()
 	switch {

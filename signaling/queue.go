@@ -277,9 +277,13 @@ func (a *app) assignLocked(c *customer, ag *agent) {
 	as := &assignment{c: c, ag: ag, gen: a.stamp()}
 	c.as, ag.as = as, as
 	if localSession(ag.u.sess) { // the agent's node owns the timer
-		p := &queueTimerParams{Cust: c.u.id, Gen: as.gen}
-		as.timer = time.AfterFunc(a.queues.cfg.AssignTimeout, func() { a.execAsync(nil, changeAssignTimeout, "", p) })
+		a.armAssignLocked(as)
 	}
+}
+
+func (a *app) armAssignLocked(as *assignment) {
+	p := &queueTimerParams{Cust: as.c.u.id, Gen: as.gen}
+	as.timer = time.AfterFunc(a.queues.cfg.AssignTimeout, func() { a.execAsync(nil, changeAssignTimeout, "", p) })
 }
 
 // endAssignmentLocked ends as, whatever its outcome; the customer keeps
@@ -297,10 +301,14 @@ func (a *app) holdLocked(c *customer, u *user) {
 	}
 	h := &hold{gen: a.stamp()}
 	if localSession(c.u.sess) { // the customer's node owns the timer
-		p := &queueTimerParams{Cust: c.u.id, Agent: u.id, Gen: h.gen}
-		h.timer = time.AfterFunc(a.queues.cfg.RejectHold, func() { a.execAsync(nil, changeHoldExpired, "", p) })
+		a.armHoldLocked(c, u, h)
 	}
 	c.holds[u] = h
+}
+
+func (a *app) armHoldLocked(c *customer, agent *user, h *hold) {
+	p := &queueTimerParams{Cust: c.u.id, Agent: agent.id, Gen: h.gen}
+	h.timer = time.AfterFunc(a.queues.cfg.RejectHold, func() { a.execAsync(nil, changeHoldExpired, "", p) })
 }
 
 // serveLocked makes ag the agent serving c, whom it accepted.
@@ -308,9 +316,13 @@ func (a *app) serveLocked(ag *agent, c *customer) {
 	sv := &served{q: c.q, cust: c.u, gen: a.stamp()}
 	ag.served = sv
 	if localSession(ag.u.sess) { // the agent's node owns the timer
-		p := &queueTimerParams{Agent: ag.u.id, Gen: sv.gen}
-		sv.timer = time.AfterFunc(a.queues.cfg.AssignTimeout, func() { a.execAsync(nil, changeServedTimeout, "", p) })
+		a.armServedLocked(ag, sv)
 	}
+}
+
+func (a *app) armServedLocked(ag *agent, sv *served) {
+	p := &queueTimerParams{Agent: ag.u.id, Gen: sv.gen}
+	sv.timer = time.AfterFunc(a.queues.cfg.AssignTimeout, func() { a.execAsync(nil, changeServedTimeout, "", p) })
 }
 
 // The changes of the queues' timers, and what they name.

@@ -242,7 +242,7 @@
     var c = { ws: ws, nextID: nextID, pending: pending, lastRecv: Date.now(), lastSent: Date.now(), beat: null };
     conn = c;
     ws.onmessage = function (e) { c.lastRecv = Date.now(); onMessage(c, e.data); };
-    ws.onclose = function () { onClose(c); };
+    ws.onclose = function (e) { c.closed = e ? { code: e.code, reason: e.reason } : {}; onClose(c); };
     ws.onerror = function () { /* onclose follows */ };
     // Heartbeat (resume.md): a browser cannot send WebSocket pings, so a
     // logged-in connection sends ping after 2 s without traffic and takes
@@ -353,20 +353,28 @@
     s.waiting = { pending: c.pending, nextID: c.nextID };
     clearTimeout(p.timer);
     p.timer = null; // sent again on the new connection
-    var early = [];
+    var early = []; // what the new node sent, in order, handled once the old connection is over
     openSocket(mt.url).then(function (ws) {
       return new Promise(function (resolve, reject) {
         var id = c.nextID++;
+        var r = null;
         var timer = setTimeout(function () { reject(rpcError(ERR.NOSERVER_RSP, 'moveIn: no response')); }, REQUEST_TIMEOUT);
         ws.onmessage = function (e) {
+          early.push(e.data);
+          if (r) return;
           var msg;
           try { msg = JSON.parse(e.data); } catch (x) { return; }
-          if (!msg || msg.id !== id) { early.push(e.data); return; }
+          if (!msg || msg.id !== id) return;
           clearTimeout(timer);
-          if (msg.error) reject(rpcError(typeof msg.error.code === 'number' ? msg.error.code : ERR.UNKNOWERR, msg.error.message));
-          else resolve({ ws: ws, res: msg.result || {}, seen: e.data });
+          if (msg.error) { reject(rpcError(typeof msg.error.code === 'number' ? msg.error.code : ERR.UNKNOWERR, msg.error.message)); return; }
+          r = { ws: ws, res: msg.result || {}, lost: false };
+          resolve(r);
         };
-        ws.onclose = function () { clearTimeout(timer); reject(rpcError(ERR.CREATE_CONN_FAILED, 'moveIn: connection closed')); };
+        ws.onclose = function () {
+          clearTimeout(timer);
+          if (r) { r.lost = true; return; } // handled once it is the connection
+          reject(rpcError(ERR.CREATE_CONN_FAILED, 'moveIn: connection closed'));
+        };
         ws.send(JSON.stringify({ jsonrpc: '2.0', id: id, method: 'moveIn', params: { token: mt.token, appID: s.appID, userID: s.userID } }));
       }).catch(function (err) {
         ws.onmessage = ws.onclose = null;
@@ -375,14 +383,26 @@
       });
     }).then(function (r) {
       var wait;
-      var late = new Promise(function (resolve) { wait = setTimeout(resolve, 5000); }); // the old node is gone or slow
+      // The old node answers the request it is handling first (which may
+      // wait up to 30 s for the log); a dead one is noticed sooner, by
+      // the heartbeat.
+      var late = new Promise(function (resolve) { wait = setTimeout(resolve, 35000); });
       return Promise.race([oldClosed, late]).then(function () {
         clearTimeout(wait);
         if (sess !== s) { r.ws.onmessage = r.ws.onclose = null; try { r.ws.close(1000); } catch (x) { /* ignore */ } return; }
         clearInterval(c.beat);
         c.ws.onmessage = c.ws.onclose = c.ws.onerror = null;
         try { c.ws.close(1000); } catch (x) { /* ignore */ }
-        Object.keys(c.pending).forEach(function (id) { clearTimeout(c.pending[id].timer); });
+        // Closed by its node after the cut, the old connection brought
+        // every answer it had: what it did not answer goes out again.
+        // Lost, or not closed in time, what went out on it may have been
+        // handled there: that fails rather than run twice.
+        var clean = c.closed && c.closed.code === 1000 && c.closed.reason === 'moved to another node';
+        Object.keys(c.pending).forEach(function (id) {
+          var q = c.pending[id];
+          clearTimeout(q.timer);
+          if (!clean && q.timer && q !== p) { delete c.pending[id]; q.reject(rpcError(ERR.CONNECTIONLOST, 'connection lost during a move')); }
+        });
         s.moving = null;
         s.resuming = false;
         s.waiting = null;
@@ -394,12 +414,13 @@
         media.close(); // the old node's connections; entering opens new ones
         media.start(s);
         var nc = adopt(r.ws, c.nextID, c.pending);
-        early.concat([r.seen]).forEach(function (d) { onMessage(nc, d); });
+        early.forEach(function (d) { onMessage(nc, d); });
         Object.keys(nc.pending).forEach(function (id) {
           var q = nc.pending[id];
           if (q.method === 'ping') { delete nc.pending[id]; q.resolve({}); return; }
           resend(nc, Number(id), q);
         });
+        if (r.lost) onClose(nc); // the new connection ended while the old one finished
       });
     }, function (err) {
       if (sess !== s) return;
