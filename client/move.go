@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
 	"strconv"
 	"time"
 
@@ -131,31 +130,14 @@ func (c *Client) moveLoop(mv *moving, mt *protocol.MoveTo, entry *pendingCall) {
 	old := c.media
 	c.media = nil
 	c.mu.Unlock()
-	for _, m := range a.replay {
-		c.handleMessage(m)
-	}
-	c.mu.Lock()
-	again := make([]*pendingCall, 0, len(c.pending))
-	for _, p := range c.pending {
-		again = append(again, p)
-	}
-	c.mu.Unlock()
-	slices.SortFunc(again, func(a, b *pendingCall) int { return int(a.id - b.id) })
-	for _, p := range again {
-		if p.sentOn != l {
-			p.sentOn = l
-			if c.writeLocked(l, p.data) != nil {
-				break // the reader sees the loss
-			}
-		}
-	}
+	again := c.takeUp(a)
 	c.writeMu.Unlock()
 	c.startLink(l)
 	if old != nil {
 		c.bg.Add(1)
 		go func() { defer c.bg.Done(); old.close() }() // waits for pion's goroutines
 	}
-	c.log.Info("crvnode client: session moved", "url", mt.URL, "requestsSentAgain", len(again))
+	c.log.Info("crvnode client: session moved", "url", mt.URL, "requestsSentAgain", again)
 }
 
 // moveFailed keeps the session on its connection when the new node did

@@ -92,17 +92,8 @@ func TestMoveFollowed(t *testing.T) {
 // session where it was: the entry fails with 803 and the client goes on
 // on its connection, where the requests made meanwhile go out.
 func TestMoveRefused(t *testing.T) {
-	c, nc, _, _ := resumableClient(t, 0)
-	other := newFakeNode(t)
-	entry := make(chan error, 1)
-	go func() {
-		_, err := c.EnterMeeting(testCtx(t), 7, "", "")
-		entry <- err
-	}()
-	r := nc.recvMethod(protocol.MethodEnterMeeting)
-	nc.send(withSeq(protocol.NewError(r.msg.ID, moveError(t, other, "mv1")), 2))
-	nc2 := other.nextConn()
-	in := nc2.recvMethod(protocol.MethodMoveIn)
+	m := startMove(t)
+	c, nc, nc2, in, entry := m.c, m.nc, m.nc2, m.in, m.entry
 	during := make(chan error, 1)
 	go func() { during <- c.Do(testCtx(t), "during", nil, nil) }()
 	nc2.replyError(in.msg.ID, protocol.TokenAuthFailed, "used")
@@ -129,17 +120,8 @@ func withSeq(m *protocol.Message, seq uint64) *protocol.Message {
 // first: never a client left on a dead connection.
 func TestMoveRefusedWhileOldEnds(t *testing.T) {
 	for i := range 150 {
-		c, nc, _, _ := resumableClient(t, 0)
-		other := newFakeNode(t)
-		entry := make(chan error, 1)
-		go func() {
-			_, err := c.EnterMeeting(testCtx(t), 7, "", "")
-			entry <- err
-		}()
-		r := nc.recvMethod(protocol.MethodEnterMeeting)
-		nc.send(withSeq(protocol.NewError(r.msg.ID, moveError(t, other, "mv1")), 2))
-		nc2 := other.nextConn()
-		in := nc2.recvMethod(protocol.MethodMoveIn)
+		m := startMove(t)
+		c, nc, nc2, in, entry := m.c, m.nc, m.nc2, m.in, m.entry
 		go nc2.replyError(in.msg.ID, protocol.TokenAuthFailed, "used")
 		_ = nc.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "moved to another node"))
 		if err := <-entry; err == nil {
@@ -147,6 +129,32 @@ func TestMoveRefusedWhileOldEnds(t *testing.T) {
 		}
 		waitDone(t, c)
 		_ = c.Close()
-		other.shutdown()
+		m.other.shutdown()
 	}
+}
+
+// aMove is a move under way: the entry answered with a MoveTo to other,
+// whose connection nc2 got moveIn in.
+type aMove struct {
+	c       *Client
+	nc, nc2 *nodeConn
+	other   *fakeNode
+	in      received
+	entry   chan error
+}
+
+func startMove(t *testing.T) *aMove {
+	t.Helper()
+	m := &aMove{entry: make(chan error, 1)}
+	m.c, m.nc, _, _ = resumableClient(t, 0)
+	m.other = newFakeNode(t)
+	go func() {
+		_, err := m.c.EnterMeeting(testCtx(t), 7, "", "")
+		m.entry <- err
+	}()
+	r := m.nc.recvMethod(protocol.MethodEnterMeeting)
+	m.nc.send(withSeq(protocol.NewError(r.msg.ID, moveError(t, m.other, "mv1")), 2))
+	m.nc2 = m.other.nextConn()
+	m.in = m.nc2.recvMethod(protocol.MethodMoveIn)
+	return m
 }

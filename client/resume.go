@@ -277,27 +277,10 @@ func (c *Client) resumed(a *attempt) bool {
 	c.link = l
 	c.mu.Unlock()
 	c.events.Push(Event{Method: protocol.EventNetStateChanged, Data: &protocol.NetState{State: protocol.NetRestored}})
-	for _, m := range a.replay {
-		c.handleMessage(m)
-	}
-	c.mu.Lock()
-	again := make([]*pendingCall, 0, len(c.pending))
-	for _, p := range c.pending {
-		again = append(again, p)
-	}
-	c.mu.Unlock()
-	slices.SortFunc(again, func(a, b *pendingCall) int { return int(a.id - b.id) })
-	for _, p := range again {
-		if p.sentOn != l {
-			p.sentOn = l
-			if c.writeLocked(l, p.data) != nil {
-				break // the reader sees the loss
-			}
-		}
-	}
+	again := c.takeUp(a)
 	c.writeMu.Unlock()
 	c.startLink(l)
-	c.log.Info("crvnode client: session resumed", "replayed", len(a.replay), "requestsSentAgain", len(again))
+	c.log.Info("crvnode client: session resumed", "replayed", len(a.replay), "requestsSentAgain", again)
 	c.mu.Lock()
 	m := c.media
 	c.mu.Unlock()
@@ -305,6 +288,34 @@ func (c *Client) resumed(a *attempt) bool {
 		m.ops.Push(m.restartFailed)
 	}
 	return true
+}
+
+// takeUp carries the session on over a's connection, with writeMu held:
+// it handles the messages that came on it before (a resume's replay, what
+// a new node sent after a move), then sends again, in the order they were
+// made, the requests not answered yet that did not go out on it. It
+// returns how many it sent.
+func (c *Client) takeUp(a *attempt) int {
+	l := a.link
+	for _, m := range a.replay {
+		c.handleMessage(m)
+	}
+	c.mu.Lock()
+	again := make([]*pendingCall, 0, len(c.pending))
+	for _, p := range c.pending {
+		if p.sentOn != l {
+			again = append(again, p)
+		}
+	}
+	c.mu.Unlock()
+	slices.SortFunc(again, func(a, b *pendingCall) int { return int(a.id - b.id) })
+	for _, p := range again {
+		p.sentOn = l
+		if c.writeLocked(l, p.data) != nil {
+			break // the reader sees the loss
+		}
+	}
+	return len(again)
 }
 
 // restartFailed restarts ICE on a media connection that failed while the

@@ -46,6 +46,19 @@ func TestBrowserMeetingAcrossNodes(t *testing.T) {
 		if (CRVideo_GetAllMembers().length !== 2) throw new Error("members " + JSON.stringify(CRVideo_GetAllMembers()));
 	})()`, meetID)
 	alice.run(`T.wait("UserEnterMeeting", (id) => id === "bob")`)
+	watchEachOther(alice, bob)
+	bob.run(`(() => {
+		const bad = T.events.filter((e) => ["LineOff", "NetStateChanged", "MeetingDropped"].includes(e.name));
+		if (bad.length) throw new Error(JSON.stringify(bad));
+	})()`)
+	if got := metric(t, nodes[0], `crvnode_session_moves_total{outcome="taken"}`); got != "1" {
+		t.Fatalf("node A took %s sessions, want 1", got)
+	}
+}
+
+// watchEachOther opens both pages' cameras, shows each the other's in a
+// video object V, and checks that both play; it returns who watches whom.
+func watchEachOther(alice, bob *page) map[*page]string {
 	for _, p := range []*page{alice, bob} {
 		p.run(`(async () => {
 			CRVideo_OpenVideo(%s);
@@ -62,11 +75,5 @@ func TestBrowserMeetingAcrossNodes(t *testing.T) {
 	for p, other := range watch {
 		checkPlaying(p, other+"'s camera")
 	}
-	bob.run(`(() => {
-		const bad = T.events.filter((e) => ["LineOff", "NetStateChanged", "MeetingDropped"].includes(e.name));
-		if (bad.length) throw new Error(JSON.stringify(bad));
-	})()`)
-	if got := metric(t, nodes[0], `crvnode_session_moves_total{outcome="taken"}`); got != "1" {
-		t.Fatalf("node A took %s sessions, want 1", got)
-	}
+	return watch
 }

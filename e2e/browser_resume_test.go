@@ -103,22 +103,7 @@ func TestBrowserResumeMedia(t *testing.T) {
 		})()`, p.name)
 	}
 	alice.run(`T.wait("UserEnterMeeting", (id) => id === "bob")`)
-	for _, p := range []*page{alice, bob} {
-		p.run(`(async () => {
-			CRVideo_OpenVideo(%s);
-			await T.wait("VideoStatusChanged", (u, o, n) => u === %[1]s && n === 3);
-		})()`, p.name)
-	}
-	watch := map[*page]string{alice: "bob", bob: "alice"}
-	for p, other := range watch {
-		p.run(`(async () => {
-			await T.wait("VideoStatusChanged", (u, o, n) => u === %s && n === 3);
-			window.V = T.video(%[1]s, 1);
-		})()`, other)
-	}
-	for p, other := range watch {
-		checkPlaying(p, other+"'s camera")
-	}
+	watch := watchEachOther(alice, bob)
 
 	proxy.SetMode(faultnet.Down)
 	udp.SetBlackhole(true)
