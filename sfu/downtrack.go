@@ -244,8 +244,8 @@ func (dt *DownTrack) resendOne(seq uint16) {
 		return
 	}
 	dt.resend = buf
-	var pkt rtp.Packet
-	if pkt.Unmarshal(buf) != nil || pkt.SequenceNumber != inSeq {
+	var pkt rtp.Packet // its header has the publisher's number, not the layer's (inSeq)
+	if pkt.Unmarshal(buf) != nil {
 		return
 	}
 	out := pkt.Header

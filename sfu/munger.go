@@ -5,6 +5,7 @@ import "time"
 const (
 	historySize = 1024   // sent packets remembered for answering NACKs
 	switchGuard = 0x4000 // packets after a switch during which older ones of the new layer are dropped
+	foldHistory = 128    // dropped padding packets remembered, for numbering late packets
 )
 
 // munger is one subscriber's rewrite of one publication, with no locks
@@ -14,6 +15,8 @@ const (
 // and timestamp space, continuous across layer switches, as a subscriber's
 // jitter buffer and decoder need. And it remembers what it sent, so that a
 // NACK for an outgoing number finds the packet that number came from.
+// The incoming numbers it sees are a layer's numbers without its dropped
+// padding (padFold), which the packet cache is keyed by too.
 type munger struct {
 	video bool
 	clock uint32 // RTP clock rate, for the timestamp step at a switch
@@ -97,6 +100,87 @@ func (m *munger) resent(outSeq uint16) (layer int, inSeq uint16, tsOffset uint32
 		return 0, 0, 0, false
 	}
 	return int(h.layer), h.inSeq, h.tsOffset, true
+}
+
+// padFold drops a layer's padding-only packets (a publisher's bandwidth
+// probes: the RTP padding bit set and nothing but padding) before any
+// subscriber's work, and numbers the rest of the layer without the gaps
+// they leave: the layer number of a packet is its incoming number minus
+// the padding dropped before it. Every subscriber's munger works on layer
+// numbers, so what goes out is contiguous (a gap would be NACKed for a
+// packet that never existed), and the packet cache is keyed by them, so a
+// NACK finds the packet its number came from and never a dropped one.
+//
+// Only padding newer than every packet seen is dropped. A padding packet
+// that comes late goes out as any packet does: the packets after it have
+// been numbered with it counted. A late packet is numbered by the drops
+// remembered after it; one older than the drops remembered, or a repeat of
+// a dropped one, is dropped too. It has no locks: one layer's read
+// goroutine owns it.
+type padFold struct {
+	started  bool
+	high     uint64 // the highest extended incoming number seen
+	dropped  uint64 // padding packets dropped so far
+	drops    [foldHistory]uint64
+	n, next  int    // valid entries in drops (oldest first from next-n), and the next slot
+	forgot   uint64 // the newest drop no longer in drops
+	forgotOK bool
+}
+
+// fold decides about one incoming packet with sequence number seq,
+// padding if it carries nothing but padding: ok is false if it is
+// dropped, and otherwise layer is its number with the dropped padding
+// taken out.
+func (f *padFold) fold(seq uint16, padding bool) (layer uint16, ok bool) {
+	if !f.started {
+		f.started, f.high = true, 1<<32|uint64(seq) // room below for late packets
+		if padding {
+			f.drop(f.high)
+			return 0, false
+		}
+		return seq, true
+	}
+	ext := f.high&^0xffff | uint64(seq)
+	switch {
+	case ext > f.high+0x8000:
+		ext -= 0x10000
+	case ext+0x8000 < f.high:
+		ext += 0x10000
+	}
+	if ext > f.high {
+		f.high = ext
+		if padding {
+			f.drop(ext)
+			return 0, false
+		}
+		return uint16(ext - f.dropped), true
+	}
+	if f.forgotOK && ext <= f.forgot {
+		return 0, false // the drops before it are forgotten: no number is sure to be its own
+	}
+	after := uint64(0)
+	for i := 1; i <= f.n; i++ {
+		d := f.drops[(f.next-i+foldHistory)%foldHistory]
+		if d == ext {
+			return 0, false // a dropped packet again
+		}
+		if d < ext {
+			break
+		}
+		after++
+	}
+	return uint16(ext - (f.dropped - after)), true
+}
+
+func (f *padFold) drop(ext uint64) {
+	if f.n == foldHistory {
+		f.forgot, f.forgotOK = f.drops[f.next], true
+	} else {
+		f.n++
+	}
+	f.drops[f.next] = ext
+	f.next = (f.next + 1) % foldHistory
+	f.dropped++
 }
 
 // seqBefore reports whether sequence number a comes before b, modulo

@@ -63,6 +63,13 @@ func (e *events) nextOffer(t *testing.T) protocol.DownOffer {
 // keyframes on it, and Opus packets if mic, until the test ends.
 func publish(t *testing.T, pub *Participant, ev *events, mic bool) {
 	t.Helper()
+	publishPadded(t, pub, ev, mic, 0)
+}
+
+// publishPadded is publish with a padding-only packet (a browser's
+// bandwidth probe) after every padEvery-th VP8 packet, if padEvery > 0.
+func publishPadded(t *testing.T, pub *Participant, ev *events, mic bool, padEvery int) {
+	t.Helper()
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
 	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
@@ -105,6 +112,7 @@ func publish(t *testing.T, pub *Participant, ev *events, mic bool) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		vseq := uint16(0)
 		for seq := uint16(0); ; seq++ {
 			select {
 			case <-stop:
@@ -113,10 +121,18 @@ func publish(t *testing.T, pub *Participant, ev *events, mic bool) {
 				_ = pc.AddICECandidate(fromProto(c))
 			case <-time.After(30 * time.Millisecond):
 			}
-			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 3000, Marker: true},
+			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: vseq, Timestamp: uint32(seq) * 3000, Marker: true},
 				Payload: []byte{0x10, 0x00, 0x9d, 0x01, 0x2a}} // a VP8 keyframe start
+			vseq++
 			if err := track.WriteRTP(pkt); err != nil && !errors.Is(err, io.ErrClosedPipe) {
 				return
+			}
+			if padEvery > 0 && seq%uint16(padEvery) == uint16(padEvery-1) {
+				pad := &rtp.Packet{Header: rtp.Header{Version: 2, Padding: true, PaddingSize: 224, SequenceNumber: vseq, Timestamp: uint32(seq) * 3000}}
+				vseq++
+				if err := track.WriteRTP(pad); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+					return
+				}
 			}
 			if audio != nil {
 				_ = audio.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 960}, Payload: []byte{0xfc}})

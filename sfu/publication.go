@@ -49,7 +49,8 @@ type layer struct {
 	track     *webrtc.TrackRemote
 	rid       string
 	index     atomic.Int32 // position in Publication.layers, lowest quality 0
-	cache     *packetCache
+	cache     *packetCache // by layer number (padFold)
+	fold      padFold      // the read goroutine's
 	wantKey   atomic.Bool  // a subscriber waits for a keyframe
 	lastPLI   atomic.Int64 // unix nanos
 	lastKey   atomic.Int64 // unix nanos of the last keyframe
@@ -159,13 +160,21 @@ func (pub *Publication) readLoop(l *layer) {
 			m.dropped.WithLabelValues("malformed").Inc()
 			continue
 		}
+		// Padding-only packets (bandwidth probes) stop here, for every
+		// subscriber at once; the rest is numbered without their gaps.
+		seq, ok := l.fold.fold(pkt.SequenceNumber, pkt.Padding && len(pkt.Payload) == 0)
+		if !ok {
+			m.dropped.WithLabelValues("padding").Inc()
+			continue
+		}
+		pkt.SequenceNumber = seq
 		now := time.Now()
 		l.measure(now, n)
 		keyframe := false
 		if pub.audio() {
 			pub.level(&pkt, now)
 		} else {
-			l.cache.put(buf[:n], pkt.SequenceNumber)
+			l.cache.put(buf[:n], seq)
 			keyframe = isKeyframe(pub.codec.MimeType, pkt.Payload)
 			if keyframe {
 				l.wantKey.Store(false)
