@@ -18,6 +18,14 @@ import (
 // the load side.
 type SFUBench struct {
 	NodeBin string // the node binary (BuildNode)
+	// NodeBinB is a second node binary, measured as server ServerCrvnodeB
+	// in the same run as NodeBin: a change against the node before it.
+	// Empty: $CRVLOAD_SFU_NODE_BIN_B.
+	NodeBinB string
+	// PaddingPercent is the share of the publisher's video packets that
+	// are padding only (bandwidth probes, as browsers send), 0 to 50.
+	// Zero: $CRVLOAD_SFU_PADDING_PERCENT, or none.
+	PaddingPercent int
 	// BaselineCmd starts the baseline server (crvload baseline-server);
 	// the bench adds -http 127.0.0.1:0. BaselineEnv is added to its
 	// environment.
@@ -58,6 +66,19 @@ func (b *SFUBench) defaults() error {
 	if b.Progress == nil {
 		b.Progress = func(string, ...any) {}
 	}
+	if b.NodeBinB == "" {
+		b.NodeBinB = os.Getenv("CRVLOAD_SFU_NODE_BIN_B")
+	}
+	if v := os.Getenv("CRVLOAD_SFU_PADDING_PERCENT"); b.PaddingPercent == 0 && v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%w: CRVLOAD_SFU_PADDING_PERCENT: %w", ErrConfig, err)
+		}
+		b.PaddingPercent = p
+	}
+	if b.PaddingPercent < 0 || b.PaddingPercent > 50 {
+		return fmt.Errorf("%w: padding %d %%: want 0 to 50", ErrConfig, b.PaddingPercent)
+	}
 	if len(b.Counts) == 0 || len(b.Servers) == 0 {
 		return fmt.Errorf("%w: no subscriber counts or no servers", ErrConfig)
 	}
@@ -65,9 +86,11 @@ func (b *SFUBench) defaults() error {
 		switch {
 		case s == ServerCrvnode && b.NodeBin == "":
 			return fmt.Errorf("%w: no node binary", ErrConfig)
+		case s == ServerCrvnodeB && b.NodeBinB == "":
+			return fmt.Errorf("%w: no second node binary (CRVLOAD_SFU_NODE_BIN_B)", ErrConfig)
 		case s == ServerBaseline && len(b.BaselineCmd) == 0:
 			return fmt.Errorf("%w: no baseline command", ErrConfig)
-		case s != ServerCrvnode && s != ServerBaseline:
+		case s != ServerCrvnode && s != ServerCrvnodeB && s != ServerBaseline:
 			return fmt.Errorf("%w: unknown server %q", ErrConfig, s)
 		}
 	}
@@ -138,13 +161,17 @@ func reversed(s []string) []string {
 
 func (b *SFUBench) target(server string) (sfuTarget, error) {
 	if server == ServerBaseline {
-		return &baselineTarget{argv: b.BaselineCmd, env: b.BaselineEnv}, nil
+		return &baselineTarget{argv: b.BaselineCmd, env: b.BaselineEnv, padding: b.PaddingPercent}, nil
 	}
 	dir, err := os.MkdirTemp(b.TempDir, "crvload-node-")
 	if err != nil {
 		return nil, err
 	}
-	return &nodeTarget{bin: b.NodeBin, dataDir: dir}, nil
+	bin := b.NodeBin
+	if server == ServerCrvnodeB {
+		bin = b.NodeBinB
+	}
+	return &nodeTarget{bin: bin, dataDir: dir, padding: b.PaddingPercent}, nil
 }
 
 // runOne measures one server with n subscribers, in a fresh process.

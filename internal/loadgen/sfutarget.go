@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sync"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/crvnode/crvnode/client"
@@ -35,6 +36,7 @@ type sfuTarget interface {
 // Server names in reports.
 const (
 	ServerCrvnode  = "crvnode"
+	ServerCrvnodeB = "crvnode-b" // SFUBench.NodeBinB
 	ServerBaseline = "baseline"
 )
 
@@ -62,6 +64,7 @@ func MD5Hex(s string) string {
 // nodeTarget is crvnode: the node binary, driven by package client.
 type nodeTarget struct {
 	bin, dataDir string
+	padding      int // percent of the publisher's video packets that are padding only
 	url          string
 	pub          *client.Client
 	meet         protocol.MeetInfo
@@ -104,7 +107,7 @@ func (t *nodeTarget) publish(ctx context.Context, bitrate, fps int) error {
 		return err
 	}
 	c.SetMicSource(client.NewSyntheticAudio())
-	c.SetCameraSource(client.NewSyntheticVideo(bitrate, fps, false))
+	c.SetCameraSource(withPadding(client.NewSyntheticVideo(bitrate, fps, false), t.padding))
 	if err := c.OpenMic(ctx, "pub"); err != nil {
 		return err
 	}
@@ -137,14 +140,15 @@ func (t *nodeTarget) close() {
 // baseline-server` in its own process, with raw pion PeerConnections on
 // the load side.
 type baselineTarget struct {
-	argv []string // the baseline server's command line, without -http
-	env  []string
-	base string // http://host:port
-	api  *webrtc.API
-	hc   *http.Client
-	pub  *webrtc.PeerConnection
-	stop context.CancelFunc
-	wg   sync.WaitGroup
+	argv    []string // the baseline server's command line, without -http
+	env     []string
+	padding int
+	base    string // http://host:port
+	api     *webrtc.API
+	hc      *http.Client
+	pub     *webrtc.PeerConnection
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 var baselineReady = regexp.MustCompile(`baseline listening http=(\S+)`)
@@ -171,7 +175,7 @@ func (t *baselineTarget) publish(ctx context.Context, bitrate, fps int) error {
 		return err
 	}
 	t.pub = pc
-	sources := []client.MediaSource{client.NewSyntheticAudio(), client.NewSyntheticVideo(bitrate, fps, false)}
+	sources := []client.MediaSource{client.NewSyntheticAudio(), withPadding(client.NewSyntheticVideo(bitrate, fps, false), t.padding)}
 	var senders []*webrtc.RTPTransceiver
 	for _, src := range sources {
 		tr, err := pc.AddTransceiverFromTrack(src.Tracks()[0], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
@@ -256,4 +260,82 @@ func (t *baselineTarget) close() {
 	if t.hc != nil {
 		t.hc.CloseIdleConnections()
 	}
+}
+
+// withPadding makes percent of src's packets padding only, as a browser's
+// bandwidth probes are: after every (100-percent)/percent media packets
+// (rounded) of each track, one padding-only packet of 255 bytes with the
+// last packet's timestamp. Sequence numbers are renumbered to take it.
+func withPadding(src client.MediaSource, percent int) client.MediaSource {
+	if percent <= 0 {
+		return src
+	}
+	every := max((100-percent+percent/2)/percent, 1)
+	p := &paddedSource{MediaSource: src}
+	for _, t := range src.Tracks() {
+		p.tracks = append(p.tracks, &paddedTrack{TrackLocal: t, every: every})
+	}
+	return p
+}
+
+type paddedSource struct {
+	client.MediaSource
+	tracks []webrtc.TrackLocal
+}
+
+func (p *paddedSource) Tracks() []webrtc.TrackLocal { return p.tracks }
+
+// paddedTrack is a TrackLocal whose every binding writes through a
+// paddedWriter.
+type paddedTrack struct {
+	webrtc.TrackLocal
+	every int
+}
+
+func (t *paddedTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	return t.TrackLocal.Bind(paddedContext{TrackLocalContext: ctx, w: &paddedWriter{w: ctx.WriteStream(), every: t.every}})
+}
+
+type paddedContext struct {
+	webrtc.TrackLocalContext
+	w *paddedWriter
+}
+
+func (c paddedContext) WriteStream() webrtc.TrackLocalWriter { return c.w }
+
+type paddedWriter struct {
+	w     webrtc.TrackLocalWriter
+	every int
+	mu    sync.Mutex
+	seq   uint16
+	n     int
+}
+
+func (w *paddedWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := *h
+	out.SequenceNumber = w.seq
+	w.seq++
+	n, err := w.w.WriteRTP(&out, payload)
+	if err != nil {
+		return n, err
+	}
+	if w.n++; w.n%w.every == 0 {
+		pad := rtp.Header{Version: 2, Padding: true, PaddingSize: 255, PayloadType: h.PayloadType, SSRC: h.SSRC,
+			Timestamp: h.Timestamp, SequenceNumber: w.seq}
+		w.seq++
+		if _, err := w.w.WriteRTP(&pad, nil); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func (w *paddedWriter) Write(b []byte) (int, error) {
+	var p rtp.Packet
+	if err := p.Unmarshal(b); err != nil {
+		return 0, err
+	}
+	return w.WriteRTP(&p.Header, p.Payload)
 }
