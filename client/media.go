@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
@@ -92,6 +93,12 @@ func newMedia(c *Client) (*media, error) {
 		se.SetIncludeLoopbackCandidate(true)                    // a node on this machine offers loopback candidates
 		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled) // nodes never use mDNS names
 	}
+	// On the up connection the client is the DTLS server and picks the
+	// SRTP profile: AES-128-GCM, as the node does on the down connection
+	// (cheaper than pion's default AES-256-GCM), AES-CM with HMAC-SHA1 as
+	// the fallback every WebRTC peer has. This holds for a SettingEngine
+	// given in Options too.
+	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AEAD_AES_256_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
 	m := &media{
 		c: c, ops: queue.New[func()](), done: make(chan struct{}),
 		api:        webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)),

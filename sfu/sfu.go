@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
@@ -190,6 +191,7 @@ func (s *SFU) newAPI(lf *loggerFactory, up bool) (*webrtc.API, error) {
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICETimeouts(10*time.Second, 20*time.Second, 2*time.Second)
 	se.DisableActiveTCP(true)
+	se.SetSRTPProtectionProfiles(srtpProfiles...)
 	if s.cfg.PublicIP != "" {
 		// Host candidates carry the public address instead of the local one.
 		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{External: []string{s.cfg.PublicIP},
@@ -198,6 +200,21 @@ func (s *SFU) newAPI(lf *loggerFactory, up bool) (*webrtc.API, error) {
 		}
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+}
+
+// srtpProfiles are the SRTP protection profiles the node accepts, the one
+// it prefers first; the DTLS server of a connection picks from the DTLS
+// client's list in its own order. Down connections are offered by the
+// node and answered as DTLS clients by browsers and the Go client, so the
+// node picks there: AES-128-GCM, one AEAD pass per packet and subscriber,
+// cheaper here than AES-256-GCM (pion's default first choice) and than
+// AES-CM with HMAC-SHA1, which every WebRTC peer supports and stays the
+// fallback. On up connections the node answers as DTLS client and the
+// client picks (Chromium puts AES-CM first, the Go client AES-128-GCM).
+var srtpProfiles = []dtls.SRTPProtectionProfile{
+	dtls.SRTP_AEAD_AES_128_GCM,
+	dtls.SRTP_AEAD_AES_256_GCM,
+	dtls.SRTP_AES128_CM_HMAC_SHA1_80,
 }
 
 // room returns the room named key, creating it.
