@@ -161,7 +161,9 @@ func (pub *Publication) readLoop(l *layer) {
 			continue
 		}
 		// Padding-only packets (bandwidth probes) stop here, for every
-		// subscriber at once; the rest is numbered without their gaps.
+		// subscriber at once, and count in no layer's bitrate: layers are
+		// chosen by what subscribers would get. The rest is numbered
+		// without their gaps.
 		seq, ok := l.fold.fold(pkt.SequenceNumber, pkt.Padding && len(pkt.Payload) == 0)
 		if !ok {
 			m.dropped.WithLabelValues("padding").Inc()
