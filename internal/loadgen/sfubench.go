@@ -31,6 +31,10 @@ type SFUBench struct {
 	// environment.
 	BaselineCmd []string
 	BaselineEnv []string
+	// LiveKitCmd runs one LiveKit measurement (the bench/livekit program
+	// with its livekit-server flag); the bench adds the load's flags and
+	// reads the result from its standard output (RunSFUTarget's, as JSON).
+	LiveKitCmd  []string
 	Counts      []int    // subscriber counts, one run per count and server
 	Servers     []string // ServerCrvnode and/or ServerBaseline
 	Bitrate     int      // video bits/s
@@ -45,6 +49,31 @@ type SFUBench struct {
 }
 
 func (b *SFUBench) defaults() error {
+	if err := b.fill(); err != nil {
+		return err
+	}
+	if len(b.Counts) == 0 || len(b.Servers) == 0 {
+		return fmt.Errorf("%w: no subscriber counts or no servers", ErrConfig)
+	}
+	for _, s := range b.Servers {
+		switch {
+		case s == ServerCrvnode && b.NodeBin == "":
+			return fmt.Errorf("%w: no node binary", ErrConfig)
+		case s == ServerCrvnodeB && b.NodeBinB == "":
+			return fmt.Errorf("%w: no second node binary (CRVLOAD_SFU_NODE_BIN_B)", ErrConfig)
+		case s == ServerBaseline && len(b.BaselineCmd) == 0:
+			return fmt.Errorf("%w: no baseline command", ErrConfig)
+		case s == ServerLiveKit && len(b.LiveKitCmd) == 0:
+			return fmt.Errorf("%w: no LiveKit command", ErrConfig)
+		case s != ServerCrvnode && s != ServerCrvnodeB && s != ServerBaseline && s != ServerLiveKit:
+			return fmt.Errorf("%w: unknown server %q", ErrConfig, s)
+		}
+	}
+	return nil
+}
+
+// fill sets the load's defaults, for every server alike.
+func (b *SFUBench) fill() error {
 	if b.Bitrate <= 0 {
 		b.Bitrate = 1_000_000
 	}
@@ -78,21 +107,6 @@ func (b *SFUBench) defaults() error {
 	}
 	if b.PaddingPercent < 0 || b.PaddingPercent > 50 {
 		return fmt.Errorf("%w: padding %d %%: want 0 to 50", ErrConfig, b.PaddingPercent)
-	}
-	if len(b.Counts) == 0 || len(b.Servers) == 0 {
-		return fmt.Errorf("%w: no subscriber counts or no servers", ErrConfig)
-	}
-	for _, s := range b.Servers {
-		switch {
-		case s == ServerCrvnode && b.NodeBin == "":
-			return fmt.Errorf("%w: no node binary", ErrConfig)
-		case s == ServerCrvnodeB && b.NodeBinB == "":
-			return fmt.Errorf("%w: no second node binary (CRVLOAD_SFU_NODE_BIN_B)", ErrConfig)
-		case s == ServerBaseline && len(b.BaselineCmd) == 0:
-			return fmt.Errorf("%w: no baseline command", ErrConfig)
-		case s != ServerCrvnode && s != ServerCrvnodeB && s != ServerBaseline:
-			return fmt.Errorf("%w: unknown server %q", ErrConfig, s)
-		}
 	}
 	return nil
 }
@@ -175,12 +189,24 @@ func (b *SFUBench) target(server string) (sfuTarget, error) {
 }
 
 // runOne measures one server with n subscribers, in a fresh process.
-func (b *SFUBench) runOne(ctx context.Context, server string, n int) (res SFUResult, err error) {
-	res = SFUResult{Server: server, Subscribers: n}
+func (b *SFUBench) runOne(ctx context.Context, server string, n int) (SFUResult, error) {
+	if server == ServerLiveKit {
+		return b.runLiveKit(ctx, n)
+	}
 	t, err := b.target(server)
 	if err != nil {
-		return res, err
+		return SFUResult{Server: server, Subscribers: n}, err
 	}
+	if nt, ok := t.(*nodeTarget); ok {
+		defer os.RemoveAll(nt.dataDir)
+	}
+	return b.runTarget(ctx, server, n, t)
+}
+
+// runTarget measures t with n subscribers: it starts the server, the
+// publisher, then the subscribers, and measures the window.
+func (b *SFUBench) runTarget(ctx context.Context, server string, n int, t sfuTarget) (res SFUResult, err error) {
+	res = SFUResult{Server: server, Subscribers: n}
 	proc, err := t.start(ctx)
 	if err != nil {
 		return res, err
@@ -190,9 +216,6 @@ func (b *SFUBench) runOne(ctx context.Context, server string, n int) (res SFURes
 		closeAll(subs)
 		t.close()
 		err = errors.Join(err, proc.Stop(10*time.Second))
-		if nt, ok := t.(*nodeTarget); ok {
-			_ = os.RemoveAll(nt.dataDir)
-		}
 	}()
 	if err := t.publish(ctx, b.Bitrate, b.FPS); err != nil {
 		return res, fmt.Errorf("publish: %w", err)
