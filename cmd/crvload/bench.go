@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -39,9 +40,11 @@ func benchSFUCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	fs.SetOutput(stderr)
 	c := addCommon(fs)
 	counts := fs.String("n", "10,50,100", "subscriber counts, one run per count and server")
-	servers := fs.String("servers", "crvnode,baseline", "servers to measure: crvnode, baseline")
+	servers := fs.String("servers", "crvnode,baseline", "servers to measure: crvnode, baseline, livekit (with -livekit)")
 	nodeBin := fs.String("node-bin", "", "node binary (default: go build ./cmd/node)")
 	perf := fs.String("perf", "", "directory: `perf record -g` each server process during its window")
+	livekit := fs.String("livekit", "", "livekit-server binary (v1.13.5): measure LiveKit too, in the same run (bench/livekit)")
+	livekitBench := fs.String("livekit-bench", "", "the bench/livekit program (default: go build in ./bench/livekit)")
 	b := loadgen.SFUBench{}
 	fs.IntVar(&b.Bitrate, "bitrate", 1_000_000, "the publisher's video bitrate, bits/s")
 	fs.IntVar(&b.FPS, "fps", 30, "video frames per second")
@@ -57,6 +60,13 @@ func benchSFUCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	b.Servers = strings.Split(*servers, ",")
 	b.PerfDir = *perf
 	b.Progress = progressf(stderr)
+	if *livekit != "" {
+		cleanup, err := addLiveKit(ctx, &b, *livekit, *livekitBench)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+	}
 	return c.withNode(ctx, *nodeBin, b.Progress, func(bin string) error {
 		self, err := os.Executable()
 		if err != nil {
@@ -79,6 +89,30 @@ func benchSFUCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	})
 }
 
+// addLiveKit adds LiveKit to b's servers: livekit-server at server,
+// measured by the bench/livekit program (bench, or one built now; cleanup
+// removes it).
+func addLiveKit(ctx context.Context, b *loadgen.SFUBench, server, bench string) (cleanup func(), err error) {
+	cleanup = func() {}
+	if bench == "" {
+		dir, err := os.MkdirTemp("", "crvload-bin-")
+		if err != nil {
+			return nil, err
+		}
+		b.Progress("building the LiveKit bench: go build in ./bench/livekit")
+		if bench, err = loadgen.BuildLiveKitBench(ctx, dir); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		cleanup = func() { os.RemoveAll(dir) }
+	}
+	b.LiveKitCmd = []string{bench, "-livekit-server", server}
+	if !slices.Contains(b.Servers, loadgen.ServerLiveKit) {
+		b.Servers = append(b.Servers, loadgen.ServerLiveKit)
+	}
+	return cleanup, nil
+}
+
 func printSFU(w io.Writer, b loadgen.SFUBench, res []loadgen.SFUResult) error {
 	fmt.Fprintf(w, "crvload bench sfu: 1 publisher (synthetic VP8 %d kbit/s at %d fps + Opus-like audio), N subscribers; %v window; loopback\n\n",
 		b.Bitrate/1000, b.FPS, b.Window)
@@ -93,18 +127,24 @@ func printSFU(w io.Writer, b loadgen.SFUBench, res []loadgen.SFUResult) error {
 			msf(r.JoinKeyframe.P50), msf(r.JoinKeyframe.P99), kbps(r.RxBps))
 	}
 	for _, n := range b.Counts {
-		o, ok1 := byKey[fmt.Sprint(loadgen.ServerCrvnode, n)]
-		p, ok2 := byKey[fmt.Sprint(loadgen.ServerBaseline, n)]
-		if !ok1 || !ok2 {
-			continue
+		for _, other := range []string{loadgen.ServerBaseline, loadgen.ServerLiveKit} {
+			o, ok1 := byKey[fmt.Sprint(loadgen.ServerCrvnode, n)]
+			p, ok2 := byKey[fmt.Sprint(other, n)]
+			if ok1 && ok2 {
+				printSFURatio(tw, n, loadgen.ServerCrvnode+"/"+other, o, p)
+			}
 		}
-		fmt.Fprintf(tw, "%d\tcrvnode/baseline\t%s\t\t\t%s\t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\t\n", n,
-			ratio(o.CPUPerPacketUs, p.CPUPerPacketUs), ratio(o.RSSPerSubscriberBytes, p.RSSPerSubscriberBytes),
-			ratio(float64(o.Latency.P50), float64(p.Latency.P50)), ratio(float64(o.Latency.P99), float64(p.Latency.P99)),
-			ratio(o.Loss, p.Loss), ratio(float64(o.Join.P50), float64(p.Join.P50)), ratio(float64(o.Join.P99), float64(p.Join.P99)),
-			ratio(float64(o.JoinKeyframe.P50), float64(p.JoinKeyframe.P50)), ratio(float64(o.JoinKeyframe.P99), float64(p.JoinKeyframe.P99)))
 	}
 	return tw.Flush()
+}
+
+// printSFURatio prints the row of o's figures over p's.
+func printSFURatio(tw io.Writer, n int, name string, o, p loadgen.SFUResult) {
+	fmt.Fprintf(tw, "%d\t%s\t%s\t\t\t%s\t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\t\n", n, name,
+		ratio(o.CPUPerPacketUs, p.CPUPerPacketUs), ratio(o.RSSPerSubscriberBytes, p.RSSPerSubscriberBytes),
+		ratio(float64(o.Latency.P50), float64(p.Latency.P50)), ratio(float64(o.Latency.P99), float64(p.Latency.P99)),
+		ratio(o.Loss, p.Loss), ratio(float64(o.Join.P50), float64(p.Join.P50)), ratio(float64(o.Join.P99), float64(p.Join.P99)),
+		ratio(float64(o.JoinKeyframe.P50), float64(p.JoinKeyframe.P50)), ratio(float64(o.JoinKeyframe.P99), float64(p.JoinKeyframe.P99)))
 }
 
 func benchSignalingCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
