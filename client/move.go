@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -206,34 +205,12 @@ func (c *Client) tryMoveIn(ctx context.Context, mt *protocol.MoveTo) (*attempt, 
 	st := c.resume
 	user := c.userID
 	c.mu.Unlock()
-	id := c.nextID.Add(1)
-	data, err := encodeMessage(strconv.AppendInt(nil, id, 10), protocol.MethodMoveIn,
-		protocol.MoveInParams{Token: mt.Token, AppID: st.appID, UserID: user})
+	var lr protocol.LoginResult
+	early, answer, err := c.ask(conn, protocol.MethodMoveIn, protocol.MoveInParams{Token: mt.Token, AppID: st.appID, UserID: user}, &lr)
 	if err != nil {
 		return fail(err)
 	}
-	if err := conn.WriteMessage(websocket.TextMessage, data); err != nil {
-		return fail(err)
-	}
-	var early [][]byte
-	for {
-		typ, data, err := conn.ReadMessage()
-		if err != nil {
-			return fail(err)
-		}
-		if typ != websocket.TextMessage {
-			continue
-		}
-		var msg protocol.Message
-		if json.Unmarshal(data, &msg) == nil && msg.IsResponse() && string(msg.ID) == strconv.FormatInt(id, 10) {
-			var lr protocol.LoginResult
-			if err := decodeResult(protocol.MethodMoveIn, &msg, &lr); err != nil {
-				return fail(err)
-			}
-			_ = conn.SetWriteDeadline(time.Time{})
-			// The answer is numbered: it comes after the early messages.
-			return &attempt{link: newLink(conn), replay: append(early, data)}, &lr, nil
-		}
-		early = append(early, data)
-	}
+	_ = conn.SetWriteDeadline(time.Time{})
+	// The answer is numbered: it comes after the early messages.
+	return &attempt{link: newLink(conn), replay: append(early, answer)}, &lr, nil
 }

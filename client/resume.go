@@ -219,38 +219,46 @@ func (c *Client) tryResume(ctx context.Context) (*attempt, error) {
 	c.mu.Lock()
 	st := c.resume
 	c.mu.Unlock()
-	id := c.nextID.Add(1)
-	data, err := encodeMessage(strconv.AppendInt(nil, id, 10), protocol.MethodResume,
-		protocol.ResumeParams{Token: st.token, AppID: st.appID, UserID: st.userID, LastSeq: c.lastSeq})
+	var res protocol.ResumeResult
+	replay, _, err := c.ask(conn, protocol.MethodResume,
+		protocol.ResumeParams{Token: st.token, AppID: st.appID, UserID: st.userID, LastSeq: c.lastSeq}, &res)
 	if err != nil {
 		return fail(err)
 	}
-	if err := conn.WriteMessage(websocket.TextMessage, data); err != nil {
-		return fail(err)
+	c.mu.Lock()
+	c.resume.token = res.ResumeToken
+	c.resume.grace = time.Duration(res.ResumeGraceMs) * time.Millisecond
+	c.mu.Unlock()
+	_ = conn.SetWriteDeadline(time.Time{})
+	return &attempt{link: newLink(conn), replay: replay}, nil
+}
+
+// ask sends one request on a connection of its own, before it is the
+// session's, and reads until its answer: it returns what came before the
+// answer, the answer itself, and its error or decoded result.
+func (c *Client) ask(conn *websocket.Conn, method string, params, result any) (before [][]byte, answer []byte, err error) {
+	id := c.nextID.Add(1)
+	data, err := encodeMessage(strconv.AppendInt(nil, id, 10), method, params)
+	if err != nil {
+		return nil, nil, err
 	}
-	var replay [][]byte
+	if err := conn.WriteMessage(websocket.TextMessage, data); err != nil {
+		return nil, nil, err
+	}
+	want := strconv.FormatInt(id, 10)
 	for {
 		typ, data, err := conn.ReadMessage()
 		if err != nil {
-			return fail(err)
+			return nil, nil, err
 		}
 		if typ != websocket.TextMessage {
 			continue
 		}
 		var msg protocol.Message
-		if json.Unmarshal(data, &msg) == nil && msg.IsResponse() && string(msg.ID) == strconv.FormatInt(id, 10) {
-			var res protocol.ResumeResult
-			if err := decodeResult(protocol.MethodResume, &msg, &res); err != nil {
-				return fail(err)
-			}
-			c.mu.Lock()
-			c.resume.token = res.ResumeToken
-			c.resume.grace = time.Duration(res.ResumeGraceMs) * time.Millisecond
-			c.mu.Unlock()
-			_ = conn.SetWriteDeadline(time.Time{})
-			return &attempt{link: newLink(conn), replay: replay}, nil
+		if json.Unmarshal(data, &msg) == nil && msg.IsResponse() && string(msg.ID) == want {
+			return before, data, decodeResult(method, &msg, result)
 		}
-		replay = append(replay, data)
+		before = append(before, data)
 	}
 }
 
