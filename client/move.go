@@ -185,16 +185,7 @@ func (c *Client) tryMoveIn(ctx context.Context, mt *protocol.MoveTo) (*attempt, 
 	if err != nil {
 		return nil, nil, err
 	}
-	stop := context.AfterFunc(ctx, func() {
-		if c.closed.Err() != nil {
-			// Close: if the node took the session, this ends it as a
-			// logout does.
-			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
-			_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(100*time.Millisecond))
-		}
-		_ = conn.Close()
-	})
-	defer stop()
+	defer c.closeWhenDone(ctx, conn)()
 	fail := func(err error) (*attempt, *protocol.LoginResult, error) {
 		_ = conn.Close()
 		return nil, nil, err

@@ -197,16 +197,7 @@ func (c *Client) tryResume(ctx context.Context) (*attempt, error) {
 	if err != nil {
 		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() {
-		if c.closed.Err() != nil {
-			// Close: if the node took the resume, this ends the session
-			// as a logout does; if not, the grace window will.
-			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
-			_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(100*time.Millisecond))
-		}
-		_ = conn.Close()
-	})
-	defer stop()
+	defer c.closeWhenDone(ctx, conn)()
 	fail := func(err error) (*attempt, error) {
 		_ = conn.Close()
 		if ctx.Err() != nil && !errors.As(err, new(*protocol.Error)) {
@@ -231,6 +222,20 @@ func (c *Client) tryResume(ctx context.Context) (*attempt, error) {
 	c.mu.Unlock()
 	_ = conn.SetWriteDeadline(time.Time{})
 	return &attempt{link: newLink(conn), replay: replay}, nil
+}
+
+// closeWhenDone closes conn, a connection not yet the session's, when ctx
+// ends before the returned stop is called. If Close ended it, a close
+// frame goes first: a node that took the session (a resume, a move) then
+// ends it as a logout does; one that did not lets its grace window do it.
+func (c *Client) closeWhenDone(ctx context.Context, conn *websocket.Conn) (stop func() bool) {
+	return context.AfterFunc(ctx, func() {
+		if c.closed.Err() != nil {
+			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+			_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(100*time.Millisecond))
+		}
+		_ = conn.Close()
+	})
 }
 
 // ask sends one request on a connection of its own, before it is the

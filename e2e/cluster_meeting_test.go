@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"io"
-	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -45,8 +42,8 @@ func TestClusterMeetingFromTwoNodes(t *testing.T) {
 	if len(res.Members) != 2 {
 		t.Fatalf("ben entered with members %+v", res.Members)
 	}
-	if got := metric(t, a, `crvnode_session_moves_total{outcome="taken"}`); got != "1" {
-		t.Fatalf("node A took %s sessions, want 1", got)
+	if got, _ := scrapeProc(a, `crvnode_session_moves_total{outcome="taken"}`); got != 1 {
+		t.Fatalf("node A took %v sessions, want 1", got)
 	}
 	for _, u := range []*mediaUser{ann, ben} {
 		must(t, u.OpenMic(ctx, u.UserID()))
@@ -77,20 +74,4 @@ func TestClusterMeetingFromTwoNodes(t *testing.T) {
 	if st, ok := statusOfUser(t, cat, "ben"); !ok || st.UserStatus != protocol.UserIdle {
 		t.Fatalf("cat on B lists ben as %+v", st)
 	}
-}
-
-// metric reads one sample of a node's /metrics ("" if absent).
-func metric(t *testing.T, p *proc, name string) string {
-	t.Helper()
-	resp, err := http.Get("http://" + p.addr + "/metrics")
-	must(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	must(t, err)
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			return v
-		}
-	}
-	return ""
 }

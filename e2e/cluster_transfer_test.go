@@ -1,13 +1,9 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/rand"
-	"net/http"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,21 +23,7 @@ import (
 
 // scrapeProc reads one metric of a node process, labels included in name
 // (crvnode_cluster_link_bytes_total{direction="out"}).
-func scrapeProc(p *proc, name string) (float64, bool) {
-	resp, err := http.Get("http://" + p.addr + "/metrics")
-	if err != nil {
-		return 0, false
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			v, err := strconv.ParseFloat(rest, 64)
-			return v, err == nil
-		}
-	}
-	return 0, false
-}
+func scrapeProc(p *proc, name string) (float64, bool) { return scrapeAt(p.addr, name) }
 
 // peaks samples metrics of a node process until stop is called, and
 // returns the highest value each had.

@@ -383,9 +383,13 @@ func TestTransferThrottledReceiverBoundsTheNode(t *testing.T) {
 	}
 }
 
-// scrape reads one unlabelled metric from the node's /metrics.
-func scrape(n *node.Node, name string) (float64, bool) {
-	resp, err := http.Get("http://" + n.Addr() + "/metrics")
+// scrape reads one metric from the node's /metrics, labels included in
+// name (crvnode_sfu_peer_connections{direction="up"}).
+func scrape(n *node.Node, name string) (float64, bool) { return scrapeAt(n.Addr(), name) }
+
+// scrapeAt reads one metric from /metrics at host:port addr.
+func scrapeAt(addr, name string) (float64, bool) {
+	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		return 0, false
 	}
